@@ -1,0 +1,156 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting of the binary, read from MARKET4_* environment
+// variables (each may instead name a file with MARKET4_<NAME>_FILE, for
+// secrets mounted by an orchestrator), validated once at start.
+type config struct {
+	Addr           string        `env:"ADDR"`
+	DatabaseURL    string        `env:"DATABASE_URL"`
+	PublicURL      string        `env:"PUBLIC_URL"`
+	MockbankSecret string        `env:"MOCKBANK_SECRET" secret:"true"`
+	LogLevel       string        `env:"LOG_LEVEL"`
+	PaymentTTL     time.Duration `env:"PAYMENT_TTL"`
+	MaxBodyBytes   int64         `env:"MAX_BODY_BYTES"`
+	DBMaxConns     int           `env:"DB_MAX_CONNS"`
+}
+
+func defaultConfig() config {
+	return config{
+		Addr:         ":8080",
+		DatabaseURL:  "market4.db",
+		LogLevel:     "info",
+		PaymentTTL:   15 * time.Minute,
+		MaxBodyBytes: 1 << 20,
+		DBMaxConns:   16,
+	}
+}
+
+// envTable lists the variables, their meaning and default, for --help and the README.
+var envTable = [][3]string{
+	{"MARKET4_ADDR", ":8080", "listen address"},
+	{"MARKET4_DATABASE_URL", "market4.db", "postgres://… URL, or a SQLite file path"},
+	{"MARKET4_PUBLIC_URL", "http://localhost<ADDR>", "external base URL used in links and QR pages"},
+	{"MARKET4_MOCKBANK_SECRET", "(none; demo generates one)", "HMAC secret of mock bank webhooks"},
+	{"MARKET4_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"MARKET4_PAYMENT_TTL", "15m", "how long a dynamic QR stays payable"},
+	{"MARKET4_MAX_BODY_BYTES", "1048576", "request body limit"},
+	{"MARKET4_DB_MAX_CONNS", "16", "PostgreSQL connection pool size"},
+}
+
+func lookup(name string) (string, bool, error) {
+	if f := os.Getenv("MARKET4_" + name + "_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", false, fmt.Errorf("MARKET4_%s_FILE: %w", name, err)
+		}
+		return strings.TrimSpace(string(b)), true, nil
+	}
+	v, ok := os.LookupEnv("MARKET4_" + name)
+	return v, ok, nil
+}
+
+func loadConfig() (config, error) {
+	c := defaultConfig()
+	var problems []string
+	str := func(name string, dst *string) {
+		v, ok, err := lookup(name)
+		if err != nil {
+			problems = append(problems, err.Error())
+		} else if ok {
+			*dst = v
+		}
+	}
+	str("ADDR", &c.Addr)
+	str("DATABASE_URL", &c.DatabaseURL)
+	str("PUBLIC_URL", &c.PublicURL)
+	str("MOCKBANK_SECRET", &c.MockbankSecret)
+	str("LOG_LEVEL", &c.LogLevel)
+	if v, ok, _ := lookup("PAYMENT_TTL"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 30*time.Second || d > 24*time.Hour {
+			problems = append(problems, "MARKET4_PAYMENT_TTL must be a duration from 30s to 24h, e.g. 15m")
+		}
+		c.PaymentTTL = d
+	}
+	intVar := func(name string, dst *int64, min, max int64) {
+		if v, ok, _ := lookup(name); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < min || n > max {
+				problems = append(problems, fmt.Sprintf("MARKET4_%s must be an integer from %d to %d", name, min, max))
+			}
+			*dst = n
+		}
+	}
+	intVar("MAX_BODY_BYTES", &c.MaxBodyBytes, 1024, 64<<20)
+	var conns = int64(c.DBMaxConns)
+	intVar("DB_MAX_CONNS", &conns, 1, 500)
+	c.DBMaxConns = int(conns)
+	if c.DatabaseURL == "" {
+		problems = append(problems, "MARKET4_DATABASE_URL must not be empty")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.MockbankSecret != "" && len(c.MockbankSecret) < 16 {
+		problems = append(problems, "MARKET4_MOCKBANK_SECRET must be at least 16 characters")
+	}
+	if c.PublicURL == "" {
+		host := c.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+		c.PublicURL = "http://" + host
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if len(problems) > 0 {
+		return c, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("MARKET4_LOG_LEVEL must be debug, info, warn or error")
+	}
+	return l, nil
+}
+
+// logValue prints the configuration with secrets and credentials masked.
+func (c config) logAttrs() []any {
+	return []any{
+		"addr", c.Addr, "database", maskURL(c.DatabaseURL), "public_url", c.PublicURL,
+		"mockbank_secret", mask(c.MockbankSecret), "log_level", c.LogLevel,
+		"payment_ttl", c.PaymentTTL.String(), "max_body_bytes", c.MaxBodyBytes, "db_max_conns", c.DBMaxConns,
+	}
+}
+
+func mask(s string) string {
+	if s == "" {
+		return "(unset)"
+	}
+	return "****"
+}
+
+// maskURL hides a password in a database URL.
+func maskURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest := u[i+3:]
+		if at := strings.Index(rest, "@"); at >= 0 {
+			cred := rest[:at]
+			if c := strings.Index(cred, ":"); c >= 0 {
+				return u[:i+3] + cred[:c] + ":****" + rest[at:]
+			}
+		}
+	}
+	return u
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/market4/market4/internal/app"
+	"github.com/market4/market4/internal/httpapi"
+	"github.com/market4/market4/internal/market"
+	"github.com/market4/market4/internal/store"
+)
+
+// Demo logins, printed at start. The password is public on purpose: the
+// demo runs on a throwaway database.
+const demoPassword = "market4demo"
+
+var demoUsers = []struct {
+	role              market.Role
+	phone, name, desc string
+}{
+	{market.RoleAdmin, "0901000001", "Quản trị viên", "admin"},
+	{market.RoleStaff, "0901000002", "Cán bộ UBND huyện Vị Thủy", "district staff"},
+	{market.RoleVendor, "0901000003", "Cô Ba bán rau", "vendor"},
+}
+
+// demoStalls are imported as active stalls of the demo market, across real
+// NAPAS BINs so the QR codes exercise several banks.
+const demoStalls = `stall_number,name,category,bank_bin,account_number,account_name
+B01,Sạp cá Út Hiền,seafood,970436,1012345678,NGUYEN THI HIEN
+B02,Thịt heo Năm Lộc,meat,970418,2201234567,TRAN VAN LOC
+B03,Trái cây Bảy Tươi,fruit,970407,19031234567012,LE THI TUOI
+B04,Tạp hóa Tư Phát,dry_goods,970422,0381234567,PHAM VAN PHAT
+B05,Bánh xèo Má Sáu,cooked_food,970405,7100205123456,VO THI SAU
+B06,Nước mía Hai Lúa,drinks,970415,105871234567,HUYNH VAN LUA
+B07,Khô cá lóc Vị Thủy,ocop,970403,060123456789,DANG THI MAI
+B08,Vải sợi Chín Hoa,clothing,970423,00099999999,BUI THI HOA
+B09,Hoa tươi Mười Lan,flowers,970432,123456789,NGO THI LAN
+B10,Gia dụng Tám Đức,household,970448,0123456789,DO VAN DUC
+`
+
+func cmdDemo(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return usageError{"usage: market4 demo"}
+	}
+	if os.Getenv("MARKET4_DATABASE_URL") == "" {
+		dir, err := os.MkdirTemp("", "market4-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DatabaseURL = filepath.Join(dir, "demo.db")
+	}
+	st, err := openStore(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := newService(cfg, st, log)
+	logins, err := seedDemo(ctx, svc)
+	if err != nil {
+		return fmt.Errorf("seed demo data: %w", describe(err))
+	}
+	h := httpapi.New(svc, httpapi.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, OpenAPI: httpapi.Spec})
+	return listenAndServe(ctx, cfg.Addr, h, log, func(addr string) {
+		printDemo(stdout, cfg, st.Dialect(), logins)
+	})
+}
+
+type demoLogin struct{ desc, phone string }
+
+// seedDemo creates the demo district, market, users and stalls through the
+// same use cases the API calls, so the demo data obeys every rule.
+func seedDemo(ctx context.Context, svc *app.Service) ([]demoLogin, error) {
+	admin := market.Actor{Role: market.RoleAdmin}
+	d, err := svc.CreateDistrict(ctx, admin, market.District{Name: "Vị Thủy", Province: "Hậu Giang"})
+	if err != nil {
+		return nil, err
+	}
+	m, err := svc.CreateMarket(ctx, admin, market.Market{DistrictID: d.ID, Name: "Chợ Vị Thủy", Address: "Thị trấn Nàng Mau, huyện Vị Thủy, Hậu Giang"})
+	if err != nil {
+		return nil, err
+	}
+	var logins []demoLogin
+	var vendor *market.User
+	for _, u := range demoUsers {
+		in := app.CreateUserInput{Phone: u.phone, Password: demoPassword, Name: u.name, Role: u.role}
+		if u.role == market.RoleStaff {
+			in.DistrictID = d.ID
+		}
+		created, err := svc.CreateUser(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		if u.role == market.RoleVendor {
+			vendor = created
+		}
+		logins = append(logins, demoLogin{u.desc, u.phone})
+	}
+	va := app.ActorOf(vendor)
+	for _, s := range []app.StallInput{
+		{MarketID: m.ID, StallNumber: "A01", Name: "Rau sạch Cô Ba", Category: "vegetables", BankBIN: "970436", AccountNumber: "0071000123456", AccountName: "Nguyễn Thị Ba"},
+		{MarketID: m.ID, StallNumber: "A02", Name: "Trái cây Cô Ba", Category: "fruit", BankBIN: "970415", AccountNumber: "108001234567", AccountName: "Nguyễn Thị Ba"},
+	} {
+		st, err := svc.CreateStall(ctx, va, s)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := svc.SetStallStatus(ctx, admin, st.ID, market.StallActive); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := svc.ImportStalls(ctx, admin, m.ID, strings.NewReader(demoStalls), nil); err != nil {
+		return nil, err
+	}
+	return logins, nil
+}
+
+func printDemo(w io.Writer, cfg config, dialect store.Dialect, logins []demoLogin) {
+	u := cfg.PublicURL
+	fmt.Fprintf(w, `
+Market4 demo is running (%s database: %s)
+
+  API            %s/v1/  (contract: %s/openapi.yaml)
+  Health         %s/healthz   %s/readyz   %s/metrics
+
+Demo logins (password %q):
+`, dialect, cfg.DatabaseURL, u, u, u, u, u, demoPassword)
+	for _, l := range logins {
+		fmt.Fprintf(w, "  %-16s %s\n", l.desc, l.phone)
+	}
+	fmt.Fprintln(w, "\nPress Ctrl+C to stop; the demo database is thrown away.")
+}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm/clause"
+
+	"github.com/market4/market4/internal/market"
+)
+
+type userRow struct {
+	ID           string `gorm:"primaryKey"`
+	Phone        string
+	Name         string
+	Role         string
+	DistrictID   *string
+	PasswordHash string
+	CreatedAt    time.Time
+}
+
+func (userRow) TableName() string { return "users" }
+
+func toUserRow(u *market.User) userRow {
+	return userRow{ID: u.ID, Phone: u.Phone, Name: u.Name, Role: string(u.Role), DistrictID: nullable(u.DistrictID),
+		PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt}
+}
+
+func (r userRow) toUser() *market.User {
+	return &market.User{ID: r.ID, Phone: r.Phone, Name: r.Name, Role: market.Role(r.Role), DistrictID: deref(r.DistrictID),
+		PasswordHash: r.PasswordHash, CreatedAt: r.CreatedAt.UTC()}
+}
+
+type sessionRow struct {
+	TokenHash string `gorm:"primaryKey"`
+	UserID    string
+	ExpiresAt time.Time
+}
+
+func (sessionRow) TableName() string { return "sessions" }
+
+type attemptRow struct {
+	Key         string    `gorm:"primaryKey"`
+	WindowStart time.Time `gorm:"primaryKey"`
+	Count       int
+}
+
+func (attemptRow) TableName() string { return "attempts" }
+
+func (r *repo) CreateUser(ctx context.Context, u *market.User) error {
+	row := toUserRow(u)
+	return translate(r.q(ctx).Create(&row).Error)
+}
+
+func (r *repo) UserByPhone(ctx context.Context, phone string) (*market.User, error) {
+	var row userRow
+	if err := r.q(ctx).Where("phone = ?", phone).Take(&row).Error; err != nil {
+		return nil, notFound(err, "user")
+	}
+	return row.toUser(), nil
+}
+
+func (r *repo) UserByID(ctx context.Context, id string) (*market.User, error) {
+	var row userRow
+	if err := r.q(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+		return nil, notFound(err, "user")
+	}
+	return row.toUser(), nil
+}
+
+func (r *repo) CreateSession(ctx context.Context, tokenHash, userID string, expiresAt time.Time) error {
+	return translate(r.q(ctx).Create(&sessionRow{TokenHash: tokenHash, UserID: userID, ExpiresAt: expiresAt.UTC()}).Error)
+}
+
+func (r *repo) UserBySession(ctx context.Context, tokenHash string, now time.Time) (*market.User, error) {
+	var row userRow
+	err := r.q(ctx).Table("users").Select("users.*").
+		Joins("JOIN sessions ON sessions.user_id = users.id").
+		Where("sessions.token_hash = ? AND sessions.expires_at > ?", tokenHash, now.UTC()).
+		Take(&row).Error
+	if err != nil {
+		return nil, notFound(err, "session")
+	}
+	return row.toUser(), nil
+}
+
+func (r *repo) DeleteSession(ctx context.Context, tokenHash string) error {
+	return translate(r.q(ctx).Where("token_hash = ?", tokenHash).Delete(&sessionRow{}).Error)
+}
+
+func (r *repo) CountAttempt(ctx context.Context, key string, window time.Time) (int, error) {
+	row := attemptRow{Key: key, WindowStart: window.UTC(), Count: 1}
+	err := r.q(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "key"}, {Name: "window_start"}},
+		DoUpdates: clause.Assignments(map[string]any{"count": clause.Expr{SQL: "attempts.count + 1"}}),
+	}).Create(&row).Error
+	if err != nil {
+		return 0, translate(err)
+	}
+	var n int
+	err = r.q(ctx).Model(&attemptRow{}).Select("count").Where("key = ? AND window_start = ?", key, window.UTC()).Scan(&n).Error
+	return n, translate(err)
+}
