@@ -105,12 +105,12 @@ type Clock func() time.Time
 
 // Config holds the use cases' tunables.
 type Config struct {
-	SessionTTL      time.Duration // bearer token lifetime
-	LoginPerPhone   int           // attempts per phone per LoginWindow
-	LoginPerIP      int           // attempts per client IP per LoginWindow
-	LoginWindow     time.Duration
-	Argon           ArgonParams
-	PaymentTTL      time.Duration // how long a dynamic QR stays payable
+	SessionTTL    time.Duration // bearer token lifetime
+	LoginPerPhone int           // attempts per phone per LoginWindow
+	LoginPerIP    int           // attempts per client IP per LoginWindow
+	LoginWindow   time.Duration
+	Argon         ArgonParams
+	PaymentTTL    time.Duration // how long a dynamic QR stays payable
 }
 
 // DefaultConfig is what production runs with.
