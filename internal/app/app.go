@@ -13,6 +13,7 @@ import (
 
 	"github.com/market4/market4/internal/errs"
 	"github.com/market4/market4/internal/market"
+	"github.com/market4/market4/internal/provider"
 )
 
 // Store is the persistence the use cases need. Implementations translate
@@ -34,6 +35,7 @@ type Store interface {
 type Tx interface {
 	UserStore
 	RegistryStore
+	PaymentStore
 }
 
 // UserStore persists users, sessions and login throttling.
@@ -105,32 +107,40 @@ type Clock func() time.Time
 
 // Config holds the use cases' tunables.
 type Config struct {
-	SessionTTL    time.Duration // bearer token lifetime
-	LoginPerPhone int           // attempts per phone per LoginWindow
-	LoginPerIP    int           // attempts per client IP per LoginWindow
-	LoginWindow   time.Duration
-	Argon         ArgonParams
-	PaymentTTL    time.Duration // how long a dynamic QR stays payable
+	SessionTTL     time.Duration // bearer token lifetime
+	LoginPerPhone  int           // attempts per phone per LoginWindow
+	LoginPerIP     int           // attempts per client IP per LoginWindow
+	LoginWindow    time.Duration
+	Argon          ArgonParams
+	PaymentTTL     time.Duration // how long a dynamic QR stays payable
+	PublicURL      string        // external base URL, for provider callbacks and pay links
+	BankProvider   string        // provider carrying bank_qr payments
+	WalletProvider string        // provider carrying ewallet payments
 }
 
 // DefaultConfig is what production runs with.
 func DefaultConfig() Config {
 	return Config{
-		SessionTTL:    30 * 24 * time.Hour,
-		LoginPerPhone: 10,
-		LoginPerIP:    50,
-		LoginWindow:   15 * time.Minute,
-		Argon:         DefaultArgon,
-		PaymentTTL:    15 * time.Minute,
+		SessionTTL:     30 * 24 * time.Hour,
+		LoginPerPhone:  10,
+		LoginPerIP:     50,
+		LoginWindow:    15 * time.Minute,
+		Argon:          DefaultArgon,
+		PaymentTTL:     15 * time.Minute,
+		PublicURL:      "http://localhost:8080",
+		BankProvider:   provider.MockBank,
+		WalletProvider: provider.MockWallet,
 	}
 }
 
 // Service implements every use case.
 type Service struct {
-	store Store
-	now   Clock
-	cfg   Config
-	log   *slog.Logger
+	store     Store
+	now       Clock
+	cfg       Config
+	log       *slog.Logger
+	providers map[string]provider.Provider
+	hub       *Hub
 }
 
 // New wires a Service. A nil clock means time.Now; a nil logger discards.
@@ -141,7 +151,22 @@ func New(store Store, clock Clock, cfg Config, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, now: func() time.Time { return clock().UTC() }, cfg: cfg, log: log}
+	s := &Service{store: store, now: func() time.Time { return clock().UTC() }, cfg: cfg, log: log,
+		providers: map[string]provider.Provider{}}
+	s.hub = newHub(s)
+	return s
+}
+
+// UseProvider registers a payment provider under its Name.
+func (s *Service) UseProvider(p provider.Provider) { s.providers[p.Name()] = p }
+
+// Provider returns a registered provider. Errors: NotFound.
+func (s *Service) Provider(name string) (provider.Provider, error) {
+	p, ok := s.providers[name]
+	if !ok {
+		return nil, errs.E(errs.NotFound, "no such payment provider %q", name)
+	}
+	return p, nil
 }
 
 // Ping reports whether the database answers.

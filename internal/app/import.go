@@ -49,7 +49,7 @@ func (s *Service) ImportStalls(ctx context.Context, a market.Actor, marketID str
 	if !a.CanManageDistrict(m.DistrictID) {
 		return nil, errs.E(errs.Forbidden, "only staff of the market's district import its stalls")
 	}
-	stalls, res, err := s.parseImport(ctx, m, r, progress)
+	stalls, lines, res, err := s.parseImport(ctx, m, r, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (s *Service) ImportStalls(ctx context.Context, a market.Actor, marketID str
 		res.Errors = nil
 		for i := range stalls {
 			if taken[stalls[i].StallNumber] {
-				res.Errors = append(res.Errors, RowError{Line: i + 2, Field: "stall_number", Message: "already exists in this market"})
+				res.Errors = append(res.Errors, RowError{Line: lines[i], Field: "stall_number", Message: "already exists in this market"})
 			}
 		}
 		if len(res.Errors) > 0 {
@@ -104,27 +104,28 @@ func (r *ImportResult) err() error {
 	return e
 }
 
-func (s *Service) parseImport(ctx context.Context, m *market.Market, r io.Reader, progress func(int)) ([]market.Stall, *ImportResult, error) {
+// parseImport validates every row; lines[i] is the file line of stalls[i].
+func (s *Service) parseImport(ctx context.Context, m *market.Market, r io.Reader, progress func(int)) (stalls []market.Stall, lines []int, res *ImportResult, err error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return nil, nil, errs.Field("file", "cannot read the CSV header: "+csvMsg(err))
+		return nil, nil, nil, errs.Field("file", "cannot read the CSV header: "+csvMsg(err))
 	}
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if !contains(ImportColumns, h) {
-			return nil, nil, errs.Field("file", fmt.Sprintf("unknown column %q; expected %s", h, strings.Join(ImportColumns, ",")))
+			return nil, nil, nil, errs.Field("file", fmt.Sprintf("unknown column %q; expected %s", h, strings.Join(ImportColumns, ",")))
 		}
 		if _, dup := col[h]; dup {
-			return nil, nil, errs.Field("file", fmt.Sprintf("column %q appears twice", h))
+			return nil, nil, nil, errs.Field("file", fmt.Sprintf("column %q appears twice", h))
 		}
 		col[h] = i
 	}
 	for _, c := range ImportColumns[:6] {
 		if _, ok := col[c]; !ok {
-			return nil, nil, errs.Field("file", fmt.Sprintf("missing column %q", c))
+			return nil, nil, nil, errs.Field("file", fmt.Sprintf("missing column %q", c))
 		}
 	}
 	get := func(rec []string, c string) string {
@@ -134,26 +135,33 @@ func (s *Service) parseImport(ctx context.Context, m *market.Market, r io.Reader
 		return ""
 	}
 	now := s.now()
-	res := &ImportResult{}
-	var out []market.Stall
+	res = &ImportResult{}
 	seen := map[string]int{}
 	owners := map[string]string{}
-	for line := 2; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
 			res.Errors = append(res.Errors, RowError{Line: line, Field: "file", Message: csvMsg(err)})
 			break
 		}
+		// The reader skips blank lines and quoted fields may span lines, so
+		// the record's own position is the line a person sees in the file.
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			res.Errors = append(res.Errors, RowError{Line: line, Field: "file", Message: fmt.Sprintf("has %d fields, header has %d", len(rec), len(header))})
 			continue
 		}
 		res.Rows++
 		if res.Rows > MaxImportRows {
-			return nil, nil, errs.Field("file", fmt.Sprintf("at most %d rows per import", MaxImportRows))
+			return nil, nil, nil, errs.Field("file", fmt.Sprintf("at most %d rows per import", MaxImportRows))
 		}
 		st := market.Stall{ID: newID(), MarketID: m.ID, DistrictID: m.DistrictID, StallNumber: get(rec, "stall_number"),
 			Name: get(rec, "name"), Category: get(rec, "category"), BankBIN: get(rec, "bank_bin"),
@@ -173,35 +181,43 @@ func (s *Service) parseImport(ctx context.Context, m *market.Market, r io.Reader
 		}
 		seen[st.StallNumber] = line
 		if p := strings.TrimSpace(get(rec, "owner_phone")); p != "" {
-			id, msg := s.importOwner(ctx, owners, p)
+			id, msg, err := s.importOwner(ctx, owners, p)
+			if err != nil {
+				return nil, nil, nil, err
+			}
 			if msg != "" {
 				res.Errors = append(res.Errors, RowError{Line: line, Field: "owner_phone", Message: msg})
 				continue
 			}
 			st.OwnerID = id
 		}
-		out = append(out, st)
+		stalls = append(stalls, st)
+		lines = append(lines, line)
 		if progress != nil && res.Rows%500 == 0 {
 			progress(res.Rows)
 		}
 	}
-	return out, res, nil
+	return stalls, lines, res, nil
 }
 
-func (s *Service) importOwner(ctx context.Context, cache map[string]string, phone string) (id, msg string) {
+// importOwner resolves an owner_phone to a vendor's id; msg explains a row
+// problem, err is a failure of the database (not the row's fault).
+func (s *Service) importOwner(ctx context.Context, cache map[string]string, phone string) (id, msg string, err error) {
 	norm, ok := market.NormalizePhone(phone)
 	if !ok {
-		return "", "must be a Vietnamese mobile number"
+		return "", "must be a Vietnamese mobile number", nil
 	}
 	if id, ok := cache[norm]; ok {
-		return id, ""
+		return id, "", nil
 	}
 	u, err := s.store.Read().UserByPhone(ctx, norm)
-	if err != nil || u.Role != market.RoleVendor {
-		return "", "no vendor account with this phone number"
+	if errs.Is(err, errs.NotFound) || err == nil && u.Role != market.RoleVendor {
+		return "", "no vendor account with this phone number", nil
+	} else if err != nil {
+		return "", "", err
 	}
 	cache[norm] = u.ID
-	return u.ID, ""
+	return u.ID, "", nil
 }
 
 func csvMsg(err error) string {

@@ -134,7 +134,7 @@ func (s *Service) PublicStall(ctx context.Context, id string) (*market.Stall, er
 
 // ListStalls lists the stalls the actor may see: a vendor's own, a staff
 // member's district, everything for admins. Filters narrow further.
-// Errors: Forbidden (anonymous).
+// Errors: Unauthenticated (anonymous), Forbidden (staff asking for another district).
 func (s *Service) ListStalls(ctx context.Context, a market.Actor, f StallFilter) ([]market.Stall, error) {
 	f.normalize()
 	switch a.Role {

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -153,12 +155,42 @@ func (s *Server) importStalls(c *gin.Context) {
 			Fields: []errs.FieldError{{Field: "Content-Type", Message: "must be text/csv"}}})
 		return
 	}
-	res, err := s.svc.ImportStalls(c.Request.Context(), actor(c), c.Param("id"), c.Request.Body, nil)
+	body := &limitedBody{r: c.Request.Body}
+	res, err := s.svc.ImportStalls(c.Request.Context(), actor(c), c.Param("id"), body, nil)
+	if body.tooLarge != nil {
+		// The CSV reader turns a read error into a row or header error; a body
+		// over the limit is the client's 413, not a malformed file.
+		fail(c, errs.E(errs.TooLarge, "request body is larger than %d bytes", body.tooLarge.Limit))
+		return
+	}
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, res)
+	c.JSON(http.StatusCreated, importResultJSON{Rows: res.Rows, Created: res.Created, Errors: []app.RowError{}})
+}
+
+// importResultJSON is the body of a successful import. Errors is always an
+// empty array there (row errors come back as a 422 problem), never null.
+type importResultJSON struct {
+	Rows    int            `json:"rows"`
+	Created int            `json:"created"`
+	Errors  []app.RowError `json:"errors"`
+}
+
+// limitedBody remembers whether reading stopped at the body size limit.
+type limitedBody struct {
+	r        io.Reader
+	tooLarge *http.MaxBytesError
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	var big *http.MaxBytesError
+	if errors.As(err, &big) {
+		b.tooLarge = big
+	}
+	return n, err
 }
 
 type stallReq struct {

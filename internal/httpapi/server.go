@@ -36,6 +36,7 @@ type Options struct {
 	MaxBodyBytes int64                // request body limit; 0 means 1 MiB
 	OpenAPI      []byte               // served at /openapi.yaml
 	PublicRate   int                  // requests per minute per IP on public endpoints; 0 means 120
+	Heartbeat    time.Duration        // SSE heartbeat interval; 0 means 15 s
 	// Mount lets cmd/ add routes owned by other adapters (web pages, the mock bank).
 	Mount func(*gin.Engine)
 }
@@ -103,6 +104,21 @@ func New(svc *app.Service, opt Options) http.Handler {
 	v1.GET("/stalls/:id/qr", s.throttle, s.stallQR)
 	v1.GET("/stalls/:id/qr.png", s.throttle, s.stallQRPNG)
 	v1.GET("/stalls/:id/qr.svg", s.throttle, s.stallQRSVG)
+
+	v1.GET("/stalls/:id/payments", s.requireUser, s.listStallPayments)
+	v1.GET("/stalls/:id/events", s.requireUser, s.stallEvents)
+
+	v1.POST("/payments", s.requireUser, s.createPayment)
+	v1.GET("/payments/:id", s.requireUser, s.getPayment)
+	v1.POST("/payments/:id/cancel", s.requireUser, s.cancelPayment)
+	v1.GET("/payments/:id/qr.png", s.throttle, s.paymentQR("png"))
+	v1.GET("/payments/:id/qr.svg", s.throttle, s.paymentQR("svg"))
+	v1.GET("/payments/:id/refunds", s.requireUser, s.listRefunds)
+	v1.POST("/payments/:id/refunds", s.requireUser, s.createRefund)
+
+	v1.POST("/webhooks/:provider", s.webhook)
+	v1.POST("/reconcile", s.requireUser, s.reconcile)
+	v1.GET("/transfers", s.requireUser, s.listTransfers)
 
 	v1.GET("/banks", s.listBanks)
 	v1.POST("/vietqr/encode", s.throttle, s.encodeVietQR)
@@ -209,6 +225,11 @@ func (s *Server) bodyLimit(c *gin.Context) {
 // error even on public routes, so a client learns its session expired.
 func (s *Server) authenticate(c *gin.Context) {
 	h := c.GetHeader("Authorization")
+	if h == "" && c.Query("access_token") != "" && strings.HasSuffix(c.Request.URL.Path, "/events") {
+		// Browsers' EventSource cannot send headers; the live stream alone
+		// accepts the token in the query string (never logged).
+		h = "Bearer " + c.Query("access_token")
+	}
 	if h == "" {
 		c.Next()
 		return

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"gorm.io/gorm/clause"
-
 	"github.com/market4/market4/internal/market"
 )
 
@@ -23,7 +21,7 @@ func (userRow) TableName() string { return "users" }
 
 func toUserRow(u *market.User) userRow {
 	return userRow{ID: u.ID, Phone: u.Phone, Name: u.Name, Role: string(u.Role), DistrictID: nullable(u.DistrictID),
-		PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt}
+		PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt.UTC()}
 }
 
 func (r userRow) toUser() *market.User {
@@ -88,16 +86,17 @@ func (r *repo) DeleteSession(ctx context.Context, tokenHash string) error {
 	return translate(r.q(ctx).Where("token_hash = ?", tokenHash).Delete(&sessionRow{}).Error)
 }
 
+// countAttemptSQL increments and reads the counter in one statement, so each
+// of N concurrent callers gets its own count (1…N) and none reads another's
+// increment; both PostgreSQL and SQLite (3.35+) support RETURNING.
+const countAttemptSQL = `INSERT INTO attempts (key, window_start, count) VALUES (?, ?, 1)
+ON CONFLICT (key, window_start) DO UPDATE SET count = attempts.count + 1
+RETURNING count`
+
 func (r *repo) CountAttempt(ctx context.Context, key string, window time.Time) (int, error) {
-	row := attemptRow{Key: key, WindowStart: window.UTC(), Count: 1}
-	err := r.q(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "key"}, {Name: "window_start"}},
-		DoUpdates: clause.Assignments(map[string]any{"count": clause.Expr{SQL: "attempts.count + 1"}}),
-	}).Create(&row).Error
-	if err != nil {
+	var n int
+	if err := r.q(ctx).Raw(countAttemptSQL, key, window.UTC()).Scan(&n).Error; err != nil {
 		return 0, translate(err)
 	}
-	var n int
-	err = r.q(ctx).Model(&attemptRow{}).Select("count").Where("key = ? AND window_start = ?", key, window.UTC()).Scan(&n).Error
-	return n, translate(err)
+	return n, nil
 }
