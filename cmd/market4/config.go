@@ -17,6 +17,7 @@ type config struct {
 	DatabaseURL    string        `env:"DATABASE_URL"`
 	PublicURL      string        `env:"PUBLIC_URL"`
 	MockbankSecret string        `env:"MOCKBANK_SECRET" secret:"true"`
+	MockbankURL    string        `env:"MOCKBANK_URL"`
 	LogLevel       string        `env:"LOG_LEVEL"`
 	PaymentTTL     time.Duration `env:"PAYMENT_TTL"`
 	MaxBodyBytes   int64         `env:"MAX_BODY_BYTES"`
@@ -40,6 +41,7 @@ var envTable = [][3]string{
 	{"MARKET4_DATABASE_URL", "market4.db", "postgres://… URL, or a SQLite file path"},
 	{"MARKET4_PUBLIC_URL", "http://localhost<ADDR>", "external base URL used in links and QR pages"},
 	{"MARKET4_MOCKBANK_SECRET", "(none; demo generates one)", "HMAC secret of mock bank webhooks"},
+	{"MARKET4_MOCKBANK_URL", "(none; demo runs it in-process)", "base URL of a standalone cmd/mockbank"},
 	{"MARKET4_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"MARKET4_PAYMENT_TTL", "15m", "how long a dynamic QR stays payable"},
 	{"MARKET4_MAX_BODY_BYTES", "1048576", "request body limit"},
@@ -73,6 +75,7 @@ func loadConfig() (config, error) {
 	str("DATABASE_URL", &c.DatabaseURL)
 	str("PUBLIC_URL", &c.PublicURL)
 	str("MOCKBANK_SECRET", &c.MockbankSecret)
+	str("MOCKBANK_URL", &c.MockbankURL)
 	str("LOG_LEVEL", &c.LogLevel)
 	if v, ok, _ := lookup("PAYMENT_TTL"); ok {
 		d, err := time.ParseDuration(v)
@@ -129,7 +132,7 @@ func parseLevel(s string) (slog.Level, error) {
 func (c config) logAttrs() []any {
 	return []any{
 		"addr", c.Addr, "database", maskURL(c.DatabaseURL), "public_url", c.PublicURL,
-		"mockbank_secret", mask(c.MockbankSecret), "log_level", c.LogLevel,
+		"mockbank_secret", mask(c.MockbankSecret), "mockbank_url", c.MockbankURL, "log_level", c.LogLevel,
 		"payment_ttl", c.PaymentTTL.String(), "max_body_bytes", c.MaxBodyBytes, "db_max_conns", c.DBMaxConns,
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/market4/market4/internal/app"
-	"github.com/market4/market4/internal/httpapi"
 	"github.com/market4/market4/internal/market"
 	"github.com/market4/market4/internal/store"
 )
@@ -60,13 +59,16 @@ func cmdDemo(ctx context.Context, cfg config, log *slog.Logger, args []string, s
 		return err
 	}
 	defer st.Close()
-	svc := newService(cfg, st, log)
-	logins, err := seedDemo(ctx, svc)
+	p, err := wire(ctx, cfg, st, log, wireOptions{InProcessBank: true})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	logins, err := seedDemo(ctx, p.svc)
 	if err != nil {
 		return fmt.Errorf("seed demo data: %w", describe(err))
 	}
-	h := httpapi.New(svc, httpapi.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, OpenAPI: httpapi.Spec})
-	return listenAndServe(ctx, cfg.Addr, h, log, func(addr string) {
+	return listenAndServe(ctx, cfg.Addr, p.handler, log, func(addr string) {
 		printDemo(stdout, cfg, st.Dialect(), logins)
 	})
 }
@@ -127,9 +129,10 @@ Market4 demo is running (%s database: %s)
 
   API            %s/v1/  (contract: %s/openapi.yaml)
   Health         %s/healthz   %s/readyz   %s/metrics
+  Mock bank      %s/mockbank/app  (simulated banking app: pay a stall's QR)
 
 Demo logins (password %q):
-`, dialect, cfg.DatabaseURL, u, u, u, u, u, demoPassword)
+`, dialect, cfg.DatabaseURL, u, u, u, u, u, u, demoPassword)
 	for _, l := range logins {
 		fmt.Fprintf(w, "  %-16s %s\n", l.desc, l.phone)
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/market4/market4/internal/app"
-	"github.com/market4/market4/internal/httpapi"
 	"github.com/market4/market4/internal/store"
 )
 
@@ -45,6 +44,7 @@ func openStore(ctx context.Context, cfg config, migrate bool) (*store.Store, err
 func newService(cfg config, st *store.Store, log *slog.Logger) *app.Service {
 	ac := app.DefaultConfig()
 	ac.PaymentTTL = cfg.PaymentTTL
+	ac.PublicURL = cfg.PublicURL
 	return app.New(st, nil, ac, log)
 }
 
@@ -60,9 +60,12 @@ func cmdServe(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 		return err
 	}
 	defer st.Close()
-	svc := newService(cfg, st, log)
-	h := httpapi.New(svc, httpapi.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, OpenAPI: httpapi.Spec})
-	return listenAndServe(ctx, cfg.Addr, h, log, func(addr string) {
+	p, err := wire(ctx, cfg, st, log, wireOptions{})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return listenAndServe(ctx, cfg.Addr, p.handler, log, func(addr string) {
 		fmt.Fprintf(stdout, "market4 listening on %s (%s)\n", addr, st.Dialect())
 	})
 }

@@ -37,8 +37,12 @@ type Options struct {
 	OpenAPI      []byte               // served at /openapi.yaml
 	PublicRate   int                  // requests per minute per IP on public endpoints; 0 means 120
 	Heartbeat    time.Duration        // SSE heartbeat interval; 0 means 15 s
-	// Mount lets cmd/ add routes owned by other adapters (web pages, the mock bank).
+	// Mount lets tests add routes to the engine directly.
 	Mount func(*gin.Engine)
+	// Fallback serves every path outside /v1 and the operational endpoints
+	// that no route matched: the web pages and the mounted simulators. cmd/
+	// composes it from plain http.Handlers, so gin stays in this package.
+	Fallback http.Handler
 }
 
 // Server holds the dependencies of the handlers.
@@ -72,7 +76,13 @@ func New(svc *app.Service, opt Options) http.Handler {
 	r.HandleMethodNotAllowed = true
 	r.RemoveExtraSlash = true
 	r.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders, s.bodyLimit)
-	r.NoRoute(func(c *gin.Context) { fail(c, errs.E(errs.NotFound, "no such endpoint")) })
+	r.NoRoute(func(c *gin.Context) {
+		if opt.Fallback != nil && !strings.HasPrefix(c.Request.URL.Path, "/v1/") {
+			opt.Fallback.ServeHTTP(c.Writer, c.Request)
+			return
+		}
+		fail(c, errs.E(errs.NotFound, "no such endpoint"))
+	})
 	r.NoMethod(func(c *gin.Context) { fail(c, errs.E(errs.NotFound, "method not allowed on this endpoint")) })
 
 	r.GET("/healthz", s.healthz)

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/market4/market4/internal/app"
+	"github.com/market4/market4/internal/httpapi"
+	"github.com/market4/market4/internal/provider/mockbank"
+	"github.com/market4/market4/internal/store"
+)
+
+// product is one wired instance: the service, its HTTP handler, and what
+// must be stopped with it.
+type product struct {
+	svc     *app.Service
+	handler http.Handler
+	bank    *mockbank.Bank // in-process simulator (demo), or nil
+	closers []func()
+}
+
+func (p *product) Close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+}
+
+// wireOptions choose between production wiring and the demo's.
+type wireOptions struct {
+	// InProcessBank mounts the mock bank (and e-wallet) at /mockbank and
+	// /mockwallet in this process, delivering webhooks to cfg.PublicURL.
+	InProcessBank bool
+}
+
+// wire builds the product from a config and an open store. Only cmd/ knows
+// the concrete adapters; everything else depends on interfaces.
+func wire(ctx context.Context, cfg config, st *store.Store, log *slog.Logger, opt wireOptions) (*product, error) {
+	svc := newService(cfg, st, log)
+	p := &product{svc: svc}
+	mux := http.NewServeMux()
+	bankURL := cfg.MockbankURL
+	if opt.InProcessBank {
+		if cfg.MockbankSecret == "" {
+			cfg.MockbankSecret = randomSecret()
+		}
+		bank := mockbank.New(mockbank.Config{Secret: cfg.MockbankSecret, PlatformURL: cfg.PublicURL, Logger: log})
+		p.bank = bank
+		p.closers = append(p.closers, bank.Close)
+		mux.Handle("/mockbank/", bank.Handler())
+		bankURL = cfg.PublicURL
+	}
+	if cfg.MockbankSecret != "" && bankURL != "" {
+		svc.UseProvider(mockbank.NewProvider(mockbank.ProviderConfig{Secret: cfg.MockbankSecret, BaseURL: bankURL}))
+	}
+	p.handler = httpapi.New(svc, httpapi.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, OpenAPI: httpapi.Spec, Fallback: mux})
+	bg, cancel := context.WithCancel(context.Background())
+	p.closers = append(p.closers, cancel)
+	go svc.RunBackground(bg, 5*time.Second)
+	return p, nil
+}
+
+func randomSecret() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
