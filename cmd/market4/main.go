@@ -5,6 +5,7 @@
 //	market4 migrate up|down|status
 //	market4 users create --role admin|staff|vendor --phone P --name N [--district ID]
 //	market4 import stalls --market ID FILE
+//	market4 audit | reconcile | bench confirm
 //
 // Configuration comes from MARKET4_* environment variables; see `market4 help`.
 package main
@@ -49,6 +50,10 @@ Usage:
                                      create a user; password from MARKET4_PASSWORD or stdin
   market4 import stalls --market ID FILE.csv
                                      import a market's stalls (all rows or none)
+  market4 audit                      check the money invariants; non-zero exit on a violation
+  market4 reconcile [--from T] [--to T]
+                                     record transfers the webhooks missed, list mismatches
+  market4 bench confirm [flags]      load the webhook confirmation path and compare with pgbench
 
 Environment:
 `
@@ -75,6 +80,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdUsers(ctx, cfg, log, args[1:], stdin, stdout)
 	case "import":
 		return cmdImport(ctx, cfg, log, args[1:], stdout, stderr)
+	case "audit":
+		return cmdAudit(ctx, cfg, log, args[1:], stdout)
+	case "reconcile":
+		return cmdReconcile(ctx, cfg, log, args[1:], stdout)
+	case "bench":
+		return cmdBench(ctx, cfg, log, args[1:], stdout)
 	case "help", "-h", "--help":
 		printUsage(stdout)
 		return nil

@@ -245,11 +245,9 @@ func (s *Service) ConfirmTransfer(ctx context.Context, n provider.Notification, 
 	if n.EventID == "" || len(n.EventID) > 100 {
 		return "", nil, errs.Field("id", "provider event id is missing or too long")
 	}
-	if seen, err := s.store.Read().TransferExists(ctx, n.Provider, n.EventID); err != nil {
-		return "", nil, err
-	} else if seen {
-		return OutcomeDuplicate, nil, nil
-	}
+	// No "seen already?" read first: the inbox insert below settles it, and
+	// skipping the extra round trip matters on the hot path, where almost
+	// every notification is new.
 	now := s.now()
 	at := n.At
 	if at.IsZero() {
