@@ -34,6 +34,8 @@ type wireOptions struct {
 	// InProcessBank mounts the mock bank (and e-wallet) at /mockbank and
 	// /mockwallet in this process, delivering webhooks to cfg.PublicURL.
 	InProcessBank bool
+	// BankBackoff shortens the simulator's retry backoff (tests).
+	BankBackoff time.Duration
 }
 
 // wire builds the product from a config and an open store. Only cmd/ knows
@@ -47,7 +49,7 @@ func wire(ctx context.Context, cfg config, st *store.Store, log *slog.Logger, op
 		if cfg.MockbankSecret == "" {
 			cfg.MockbankSecret = randomSecret()
 		}
-		bank := mockbank.New(mockbank.Config{Secret: cfg.MockbankSecret, PlatformURL: cfg.PublicURL, Logger: log})
+		bank := mockbank.New(mockbank.Config{Secret: cfg.MockbankSecret, PlatformURL: cfg.PublicURL, Logger: log, Backoff: opt.BankBackoff})
 		p.bank = bank
 		p.closers = append(p.closers, bank.Close)
 		mux.Handle("/mockbank/", bank.Handler())
