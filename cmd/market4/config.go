@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -13,15 +14,20 @@ import (
 // variables (each may instead name a file with MARKET4_<NAME>_FILE, for
 // secrets mounted by an orchestrator), validated once at start.
 type config struct {
-	Addr           string        `env:"ADDR"`
-	DatabaseURL    string        `env:"DATABASE_URL"`
-	PublicURL      string        `env:"PUBLIC_URL"`
-	MockbankSecret string        `env:"MOCKBANK_SECRET" secret:"true"`
-	MockbankURL    string        `env:"MOCKBANK_URL"`
-	LogLevel       string        `env:"LOG_LEVEL"`
-	PaymentTTL     time.Duration `env:"PAYMENT_TTL"`
-	MaxBodyBytes   int64         `env:"MAX_BODY_BYTES"`
-	DBMaxConns     int           `env:"DB_MAX_CONNS"`
+	Addr           string `env:"ADDR"`
+	DatabaseURL    string `env:"DATABASE_URL"`
+	PublicURL      string `env:"PUBLIC_URL"`
+	MockbankSecret string `env:"MOCKBANK_SECRET" secret:"true"`
+	MockbankURL    string `env:"MOCKBANK_URL"`
+	// The e-wallet simulator's merchant credentials (MoMo-style).
+	MockwalletURL       string        `env:"MOCKWALLET_URL"`
+	MockwalletPartner   string        `env:"MOCKWALLET_PARTNER_CODE"`
+	MockwalletAccessKey string        `env:"MOCKWALLET_ACCESS_KEY"`
+	MockwalletSecretKey string        `env:"MOCKWALLET_SECRET_KEY" secret:"true"`
+	LogLevel            string        `env:"LOG_LEVEL"`
+	PaymentTTL          time.Duration `env:"PAYMENT_TTL"`
+	MaxBodyBytes        int64         `env:"MAX_BODY_BYTES"`
+	DBMaxConns          int           `env:"DB_MAX_CONNS"`
 }
 
 func defaultConfig() config {
@@ -42,6 +48,10 @@ var envTable = [][3]string{
 	{"MARKET4_PUBLIC_URL", "http://localhost<ADDR>", "external base URL used in links and QR pages"},
 	{"MARKET4_MOCKBANK_SECRET", "(none; demo generates one)", "HMAC secret of mock bank webhooks"},
 	{"MARKET4_MOCKBANK_URL", "(none; demo runs it in-process)", "base URL of a standalone cmd/mockbank"},
+	{"MARKET4_MOCKWALLET_URL", "(none; demo runs it in-process)", "base URL of the e-wallet simulator"},
+	{"MARKET4_MOCKWALLET_PARTNER_CODE", "", "e-wallet merchant partner code"},
+	{"MARKET4_MOCKWALLET_ACCESS_KEY", "", "e-wallet access key"},
+	{"MARKET4_MOCKWALLET_SECRET_KEY", "", "e-wallet HMAC secret key"},
 	{"MARKET4_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"MARKET4_PAYMENT_TTL", "15m", "how long a dynamic QR stays payable"},
 	{"MARKET4_MAX_BODY_BYTES", "1048576", "request body limit"},
@@ -63,11 +73,17 @@ func lookup(name string) (string, bool, error) {
 func loadConfig() (config, error) {
 	c := defaultConfig()
 	var problems []string
-	str := func(name string, dst *string) {
+	// get reads one variable; an unreadable _FILE is a problem for every
+	// variable, not just the string ones.
+	get := func(name string) (string, bool) {
 		v, ok, err := lookup(name)
 		if err != nil {
 			problems = append(problems, err.Error())
-		} else if ok {
+		}
+		return v, ok
+	}
+	str := func(name string, dst *string) {
+		if v, ok := get(name); ok {
 			*dst = v
 		}
 	}
@@ -76,8 +92,12 @@ func loadConfig() (config, error) {
 	str("PUBLIC_URL", &c.PublicURL)
 	str("MOCKBANK_SECRET", &c.MockbankSecret)
 	str("MOCKBANK_URL", &c.MockbankURL)
+	str("MOCKWALLET_URL", &c.MockwalletURL)
+	str("MOCKWALLET_PARTNER_CODE", &c.MockwalletPartner)
+	str("MOCKWALLET_ACCESS_KEY", &c.MockwalletAccessKey)
+	str("MOCKWALLET_SECRET_KEY", &c.MockwalletSecretKey)
 	str("LOG_LEVEL", &c.LogLevel)
-	if v, ok, _ := lookup("PAYMENT_TTL"); ok {
+	if v, ok := get("PAYMENT_TTL"); ok {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 30*time.Second || d > 24*time.Hour {
 			problems = append(problems, "MARKET4_PAYMENT_TTL must be a duration from 30s to 24h, e.g. 15m")
@@ -85,7 +105,7 @@ func loadConfig() (config, error) {
 		c.PaymentTTL = d
 	}
 	intVar := func(name string, dst *int64, min, max int64) {
-		if v, ok, _ := lookup(name); ok {
+		if v, ok := get(name); ok {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < min || n > max {
 				problems = append(problems, fmt.Sprintf("MARKET4_%s must be an integer from %d to %d", name, min, max))
@@ -132,7 +152,7 @@ func parseLevel(s string) (slog.Level, error) {
 func (c config) logAttrs() []any {
 	return []any{
 		"addr", c.Addr, "database", maskURL(c.DatabaseURL), "public_url", c.PublicURL,
-		"mockbank_secret", mask(c.MockbankSecret), "mockbank_url", c.MockbankURL, "log_level", c.LogLevel,
+		"mockbank_secret", mask(c.MockbankSecret), "mockbank_url", c.MockbankURL, "mockwallet_url", c.MockwalletURL, "mockwallet_secret_key", mask(c.MockwalletSecretKey), "log_level", c.LogLevel,
 		"payment_ttl", c.PaymentTTL.String(), "max_body_bytes", c.MaxBodyBytes, "db_max_conns", c.DBMaxConns,
 	}
 }
@@ -144,16 +164,28 @@ func mask(s string) string {
 	return "****"
 }
 
-// maskURL hides a password in a database URL.
+// maskURL hides the password of a database URL (user:password@, in the
+// authority as net/url splits it, so a password containing '@' is hidden
+// whole) and of password=… in a query string or a key=value DSN.
 func maskURL(u string) string {
 	if i := strings.Index(u, "://"); i >= 0 {
 		rest := u[i+3:]
-		if at := strings.Index(rest, "@"); at >= 0 {
-			cred := rest[:at]
-			if c := strings.Index(cred, ":"); c >= 0 {
-				return u[:i+3] + cred[:c] + ":****" + rest[at:]
+		end := len(rest)
+		if j := strings.IndexAny(rest, "?#"); j >= 0 {
+			end = j
+		}
+		if j := strings.Index(rest[:end], "/"); j >= 0 {
+			end = j
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+			if c := strings.Index(rest[:at], ":"); c >= 0 {
+				u = u[:i+3] + rest[:c] + ":****" + rest[at:]
 			}
 		}
 	}
-	return u
+	return dsnPassword.ReplaceAllString(u, "${1}****")
 }
+
+// dsnPassword matches password=value in a URL query or a libpq key=value
+// DSN, where the value may be single-quoted.
+var dsnPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)`)

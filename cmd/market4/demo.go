@@ -129,7 +129,7 @@ Market4 demo is running (%s database: %s)
 
   API            %s/v1/  (contract: %s/openapi.yaml)
   Health         %s/healthz   %s/readyz   %s/metrics
-  Mock bank      %s/mockbank/app  (simulated banking app: pay a stall's QR)
+  Mock bank      %s/mockbank/  (simulated banking app: pay a stall's QR)
 
 Demo logins (password %q):
 `, dialect, cfg.DatabaseURL, u, u, u, u, u, u, demoPassword)

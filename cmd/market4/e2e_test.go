@@ -325,3 +325,32 @@ func TestFaultInjection(t *testing.T) {
 		})
 	}
 }
+
+// TestEWalletEndToEnd: a payment through the e-wallet — create order at
+// the wallet, payer pays on the wallet, signed IPN → succeeded → refund.
+func TestEWalletEndToEnd(t *testing.T) {
+	e := startE2E(t, store.SQLite)
+	stall := e.stalls[0]["id"].(string)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	evs := e.events(ctx, stall)
+	var pay map[string]any
+	e.call("POST", "/v1/payments", "w1", map[string]string{"stall_id": stall, "amount": "45000", "provider": "ewallet"}, 201, &pay)
+	if pay["provider"] != "ewallet" || pay["pay_url"] == nil {
+		t.Fatalf("wallet payment = %v", pay)
+	}
+	tok := e.token
+	e.token = ""
+	e.call("POST", "/mockwallet/v1/orders/"+pay["order_code"].(string)+"/pay", "", map[string]string{"action": "pay"}, 200, nil)
+	e.token = tok
+	ev := waitEvent(t, evs, "payment.succeeded", 5*time.Second)
+	if !strings.Contains(ev.data, pay["id"].(string)) {
+		t.Fatalf("event %v", ev)
+	}
+	var ref map[string]any
+	e.call("POST", "/v1/payments/"+pay["id"].(string)+"/refunds", "wr1", map[string]string{}, 201, &ref)
+	if ref["status"] != "succeeded" || ref["amount"] != "45000" {
+		t.Fatalf("wallet refund = %v", ref)
+	}
+	e.audit()
+}

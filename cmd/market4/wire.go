@@ -11,6 +11,7 @@ import (
 	"github.com/market4/market4/internal/app"
 	"github.com/market4/market4/internal/httpapi"
 	"github.com/market4/market4/internal/provider/mockbank"
+	"github.com/market4/market4/internal/provider/mockwallet"
 	"github.com/market4/market4/internal/store"
 )
 
@@ -54,6 +55,13 @@ func wire(ctx context.Context, cfg config, st *store.Store, log *slog.Logger, op
 		p.closers = append(p.closers, bank.Close)
 		mux.Handle("/mockbank/", bank.Handler())
 		bankURL = cfg.PublicURL
+		wallet := mockwallet.New(mockwallet.Config{PublicURL: cfg.PublicURL, Logger: log, Backoff: opt.BankBackoff})
+		p.closers = append(p.closers, wallet.Close)
+		mux.Handle("/mockwallet/", wallet.Handler())
+		svc.UseProvider(mockwallet.NewProvider(mockwallet.DevProviderConfig(cfg.PublicURL)))
+	} else if cfg.MockwalletURL != "" {
+		svc.UseProvider(mockwallet.NewProvider(mockwallet.ProviderConfig{PartnerCode: cfg.MockwalletPartner,
+			AccessKey: cfg.MockwalletAccessKey, SecretKey: cfg.MockwalletSecretKey, BaseURL: cfg.MockwalletURL}))
 	}
 	if cfg.MockbankSecret != "" && bankURL != "" {
 		svc.UseProvider(mockbank.NewProvider(mockbank.ProviderConfig{Secret: cfg.MockbankSecret, BaseURL: bankURL}))

@@ -26,15 +26,7 @@ func Open(tb testing.TB, d store.Dialect) *store.Store {
 	case store.SQLite:
 		dsn = filepath.Join(tb.TempDir(), "test.db")
 	case store.Postgres:
-		dsn = pgtest.NewDatabase(tb, "market4", func(ctx context.Context, url string) error {
-			st, err := store.Open(ctx, url, store.Options{MaxOpenConns: 2})
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			_, err = st.MigrateUp(ctx)
-			return err
-		})
+		dsn = PostgresURL(tb)
 	default:
 		tb.Fatalf("unknown dialect %q", d)
 	}
@@ -49,6 +41,22 @@ func Open(tb testing.TB, d store.Dialect) *store.Store {
 		}
 	}
 	return st
+}
+
+// PostgresURL returns the URL of a fresh, migrated PostgreSQL database
+// (cloned from a template migrated once per test binary), for tests that
+// run the product as separate processes.
+func PostgresURL(tb testing.TB) string {
+	tb.Helper()
+	return pgtest.NewDatabase(tb, "market4", func(ctx context.Context, url string) error {
+		st, err := store.Open(ctx, url, store.Options{MaxOpenConns: 2})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		_, err = st.MigrateUp(ctx)
+		return err
+	})
 }
 
 // Dialects are the databases every contract test runs on.
