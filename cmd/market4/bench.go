@@ -223,7 +223,7 @@ func (g *webhookGen) send(ctx context.Context) error {
 	now := time.Now()
 	body, _ := json.Marshal(mockbank.Webhook{ID: id, Gateway: a.gateway, AccountNumber: a.number,
 		TransactionDate: now.In(time.FixedZone("ICT", 7*3600)).Format(mockbank.DateLayout),
-		Content: "NGUYEN VAN AN chuyen tien", TransferType: "in", TransferAmount: int64(1+rand.IntN(500)) * 1000,
+		Content:         "NGUYEN VAN AN chuyen tien", TransferType: "in", TransferAmount: int64(1+rand.IntN(500)) * 1000,
 		ReferenceCode: "FT" + strconv.FormatInt(id, 10), Description: "bench"})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

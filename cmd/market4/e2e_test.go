@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/market4/market4/internal/market"
+	"github.com/market4/market4/internal/provider/mockbank"
 	"github.com/market4/market4/internal/store"
 	"github.com/market4/market4/internal/store/storetest"
 )
@@ -354,3 +355,142 @@ func TestEWalletEndToEnd(t *testing.T) {
 	}
 	e.audit()
 }
+
+// TestEventsAcrossInstances: two server processes' worth of wiring on one
+// PostgreSQL — the vendor's live stream is on instance A, the bank's
+// webhook lands on instance B — and the event still arrives within a second.
+func TestEventsAcrossInstances(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	listen := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ln
+	}
+	lnA, lnB := listen(), listen()
+	start := func(ln net.Listener, publicURL string, inProcessBank bool) *product {
+		st, err := store.Open(ctx, dsn, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := defaultConfig()
+		cfg.PublicURL = publicURL
+		cfg.MockbankSecret = "two-instances-secret-0123456789"
+		cfg.MockbankURL = "http://" + lnA.Addr().String()
+		p, err := wire(ctx, cfg, st, log, wireOptions{InProcessBank: inProcessBank, BankBackoff: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewUnstartedServer(p.handler)
+		srv.Listener.Close()
+		srv.Listener = ln
+		srv.Start()
+		t.Cleanup(func() { srv.Close(); p.Close(); st.Close() })
+		return p
+	}
+	// A hosts the bank, whose webhooks go to B.
+	a := start(lnA, "http://"+lnB.Addr().String(), true)
+	start(lnB, "http://"+lnB.Addr().String(), false)
+	if _, err := seedDemo(ctx, a.svc); err != nil {
+		t.Fatal(err)
+	}
+	e := &e2e{t: t, base: "http://" + lnA.Addr().String(), p: a}
+	var sess struct{ Token string }
+	e.call("POST", "/v1/auth/login", "", map[string]string{"phone": "0901000003", "password": demoPassword}, 200, &sess)
+	e.token = sess.Token
+	var list struct{ Items []map[string]any }
+	e.call("GET", "/v1/stalls", "", nil, 200, &list)
+	stall := list.Items[0]["id"].(string)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	evs := e.events(sctx, stall)
+	var pay map[string]any
+	e.call("POST", "/v1/payments", "x1", map[string]string{"stall_id": stall, "amount": "27000"}, 201, &pay)
+	waitEvent(t, evs, "payment.created", 2*time.Second)
+	sent := time.Now()
+	e.bankTransfer(map[string]any{"from_account": "0101000003", "qr_payload": pay["qr_payload"]})
+	waitEvent(t, evs, "payment.succeeded", time.Second)
+	t.Logf("webhook on instance B → event on instance A's stream in %s", time.Since(sent))
+	e.call("GET", "/v1/payments/"+pay["id"].(string), "", nil, 200, &pay)
+	if pay["status"] != "succeeded" {
+		t.Fatalf("payment %v", pay)
+	}
+}
+
+// TestBadWebhooksWriteNothing: forged, stale and malformed notifications
+// are refused with a problem, and nothing reaches the database.
+func TestBadWebhooksWriteNothing(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			e := startE2E(t, d)
+			secret := "e2e-secret-0123456789abcdef"
+			good, _ := json.Marshal(map[string]any{"id": 42, "gateway": "Vietcombank", "transactionDate": "2026-11-22 10:00:00",
+				"accountNumber": "0071000123456", "subAccount": nil, "code": nil, "content": "chuyen tien", "transferType": "in",
+				"transferAmount": 10000, "accumulated": 0, "referenceCode": "FT1", "description": "x"})
+			now := time.Now()
+			cases := []struct {
+				name   string
+				body   []byte
+				header string
+				want   int
+			}{
+				{"no signature", good, "", 401},
+				{"wrong secret", good, mockbankSign("another-secret-0123456789", now, good), 401},
+				{"stale", good, mockbankSign(secret, now.Add(-6*time.Minute), good), 401},
+				{"future", good, mockbankSign(secret, now.Add(6*time.Minute), good), 401},
+				{"body changed after signing", append(bytes.Clone(good[:len(good)-1]), []byte(`,"x":1}`)...), mockbankSign(secret, now, good), 401},
+				{"malformed header", good, "t=abc,v1=zz", 401},
+				{"signed but not JSON", []byte("not json"), mockbankSign(secret, now, []byte("not json")), 422},
+				{"signed but no amount", []byte(`{"id":43,"gateway":"Vietcombank","transactionDate":"2026-11-22 10:00:00","accountNumber":"1","content":"","transferType":"in","referenceCode":"x","description":""}`),
+					mockbankSign(secret, now, []byte(`{"id":43,"gateway":"Vietcombank","transactionDate":"2026-11-22 10:00:00","accountNumber":"1","content":"","transferType":"in","referenceCode":"x","description":""}`)), 422},
+			}
+			for _, c := range cases {
+				req, _ := http.NewRequest("POST", e.base+"/v1/webhooks/mockbank", bytes.NewReader(c.body))
+				req.Header.Set("Content-Type", "application/json")
+				if c.header != "" {
+					req.Header.Set("X-Mockbank-Signature", c.header)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != c.want || resp.Header.Get("Content-Type") != "application/problem+json" {
+					t.Errorf("%s: %d %s %s, want %d problem", c.name, resp.StatusCode, resp.Header.Get("Content-Type"), b, c.want)
+				}
+			}
+			for _, table := range []string{"transfers", "journal", "stall_daily"} {
+				var n int
+				e.st.SQL().QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n)
+				if n != 0 {
+					t.Errorf("%s has %d rows after refused webhooks", table, n)
+				}
+			}
+			// The genuine one is accepted once, and a replay changes nothing.
+			for i := 0; i < 2; i++ {
+				req, _ := http.NewRequest("POST", e.base+"/v1/webhooks/mockbank", bytes.NewReader(good))
+				req.Header.Set("X-Mockbank-Signature", mockbankSign(secret, time.Now(), good))
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Fatalf("genuine webhook: %d", resp.StatusCode)
+				}
+			}
+			var n int
+			e.st.SQL().QueryRow("SELECT COUNT(*) FROM journal").Scan(&n)
+			if n != 2 {
+				t.Fatalf("journal has %d lines after one genuine webhook sent twice, want 2", n)
+			}
+			e.audit()
+		})
+	}
+}
+
+var mockbankSign = mockbank.Sign
