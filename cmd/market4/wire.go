@@ -13,6 +13,7 @@ import (
 	"github.com/market4/market4/internal/provider/mockbank"
 	"github.com/market4/market4/internal/provider/mockwallet"
 	"github.com/market4/market4/internal/store"
+	"github.com/market4/market4/internal/web"
 )
 
 // product is one wired instance: the service, its HTTP handler, and what
@@ -66,6 +67,7 @@ func wire(ctx context.Context, cfg config, st *store.Store, log *slog.Logger, op
 	if cfg.MockbankSecret != "" && bankURL != "" {
 		svc.UseProvider(mockbank.NewProvider(mockbank.ProviderConfig{Secret: cfg.MockbankSecret, BaseURL: bankURL}))
 	}
+	mux.Handle("/", web.New(web.Options{Service: svc, PublicURL: cfg.PublicURL, Logger: log}))
 	p.handler = httpapi.New(svc, httpapi.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, OpenAPI: httpapi.Spec, Fallback: mux})
 	bg, cancel := context.WithCancel(context.Background())
 	p.closers = append(p.closers, cancel)

@@ -287,11 +287,12 @@ func (s *Service) ConfirmTransfer(ctx context.Context, n provider.Notification, 
 				if err != nil {
 					return err
 				}
+				// A static-QR payment is born paid: the shopper chose the
+				// amount, so it can be neither partial, over, nor late.
 				p = &payment.Payment{ID: newID(), StallID: st.ID, MarketID: st.MarketID, DistrictID: st.DistrictID, OrderCode: code,
-					Kind: payment.Static, Channel: payment.ChannelBankQR, Provider: n.Provider, Amount: n.Amount,
-					Description: truncate(n.Content, 100), Status: payment.Pending, CreatedAt: now, ExpiresAt: now,
-					UpdatedAt: now, ProviderRef: n.EventID}
-				p.Apply(n.Amount, now)
+					Kind: payment.Static, Channel: payment.ChannelBankQR, Provider: n.Provider, Amount: n.Amount, Paid: n.Amount,
+					Description: truncate(n.Content, 100), Status: payment.Succeeded, CreatedAt: now, ExpiresAt: now,
+					PaidAt: now, UpdatedAt: now, ProviderRef: n.EventID}
 				t.Outcome = payment.OutcomeDirect
 			} else {
 				t.Outcome = payment.OutcomeUnmatched

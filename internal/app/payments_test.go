@@ -236,7 +236,8 @@ func TestMatching(t *testing.T) {
 		})
 		t.Run("static QR without code", func(t *testing.T) {
 			o, got := confirm(f.transfer(12000, "NGUYEN VAN AN chuyen tien"))
-			if o != payment.OutcomeDirect || got.Kind != payment.Static || got.StallID != f.stall.ID || got.Paid.Dong() != 12000 {
+			if o != payment.OutcomeDirect || got.Kind != payment.Static || got.StallID != f.stall.ID || got.Paid.Dong() != 12000 ||
+				got.Status != payment.Succeeded || got.Late || got.Overpaid {
 				t.Fatalf("direct: %q %+v", o, got)
 			}
 		})

@@ -275,7 +275,13 @@ func (s *Server) webhook(c *gin.Context) {
 // connection, and Last-Event-ID resumes after a reconnect.
 func (s *Server) stallEvents(c *gin.Context) {
 	var last int64
-	if v := c.GetHeader("Last-Event-ID"); v != "" {
+	v := c.GetHeader("Last-Event-ID")
+	if v == "" {
+		// A new EventSource cannot set headers; a page reopening its stream
+		// passes the last id it saw in the query instead.
+		v = c.Query("last_event_id")
+	}
+	if v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
 			fail(c, errs.Field("Last-Event-ID", "must be a non-negative integer"))

@@ -152,16 +152,16 @@ func (s *Server) decodeVietQR(c *gin.Context) {
 }
 
 type stallQRJSON struct {
-	StallID       string `json:"stall_id"`
-	StallNumber   string `json:"stall_number"`
-	StallName     string `json:"stall_name"`
-	Payload       string `json:"payload"`
-	BankBIN       string `json:"bank_bin"`
-	Bank          string `json:"bank"`
-	AccountNumber string `json:"account_number"`
-	AccountName   string `json:"account_name"`
-	PNGURL        string `json:"png_url"`
-	SVGURL        string `json:"svg_url"`
+	StallID       string  `json:"stall_id"`
+	StallNumber   string  `json:"stall_number"`
+	StallName     string  `json:"stall_name"`
+	Payload       string  `json:"payload"`
+	BankBIN       string  `json:"bank_bin"`
+	Bank          string  `json:"bank"`
+	AccountNumber string  `json:"account_number"`
+	AccountName   *string `json:"account_name"`
+	PNGURL        string  `json:"png_url"`
+	SVGURL        string  `json:"svg_url"`
 }
 
 // stallPayload loads an active stall and its static VietQR payload.
@@ -185,9 +185,16 @@ func (s *Server) stallQR(c *gin.Context) {
 		return
 	}
 	base := "/v1/stalls/" + st.ID
-	c.JSON(http.StatusOK, stallQRJSON{StallID: st.ID, StallNumber: st.StallNumber, StallName: st.Name, Payload: payload,
-		BankBIN: st.BankBIN, Bank: bankName(st.BankBIN), AccountNumber: st.AccountNumber, AccountName: st.AccountName,
-		PNGURL: base + "/qr.png", SVGURL: base + "/qr.svg"})
+	out := stallQRJSON{StallID: st.ID, StallNumber: st.StallNumber, StallName: st.Name, Payload: payload,
+		BankBIN: st.BankBIN, Bank: bankName(st.BankBIN), AccountNumber: st.AccountNumber,
+		PNGURL: base + "/qr.png", SVGURL: base + "/qr.svg"}
+	// The holder's name is personal data: the stall's vendor, its district
+	// staff and admins see it (to check the poster); anonymous callers get
+	// only what the QR itself carries.
+	if actor(c).CanReadStall(st) {
+		out.AccountName = &st.AccountName
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) stallQRPNG(c *gin.Context) {
