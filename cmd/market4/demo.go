@@ -127,12 +127,15 @@ func printDemo(w io.Writer, cfg config, dialect store.Dialect, logins []demoLogi
 	fmt.Fprintf(w, `
 Market4 demo is running (%s database: %s)
 
+  Start here     %s/
+  Vendor app     %s/app        (log in as the vendor, show a QR, hear payments arrive)
+  Staff          %s/staff      (approve stalls)
+  Mock bank      %s/mockbank/  (simulated banking app: pay a stall's QR)
   API            %s/v1/  (contract: %s/openapi.yaml)
   Health         %s/healthz   %s/readyz   %s/metrics
-  Mock bank      %s/mockbank/  (simulated banking app: pay a stall's QR)
 
 Demo logins (password %q):
-`, dialect, cfg.DatabaseURL, u, u, u, u, u, u, demoPassword)
+`, dialect, cfg.DatabaseURL, u, u, u, u, u, u, u, u, u, demoPassword)
 	for _, l := range logins {
 		fmt.Fprintf(w, "  %-16s %s\n", l.desc, l.phone)
 	}
