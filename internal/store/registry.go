@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/market4/market4/internal/app"
 	"github.com/market4/market4/internal/errs"
@@ -73,7 +75,24 @@ func (r *repo) CreateDistrict(ctx context.Context, d *market.District) error {
 	return translate(r.q(ctx).Create(&row).Error)
 }
 
+// storable reports whether s can equal a stored key on every supported
+// database. PostgreSQL text holds neither NUL nor invalid UTF-8 and fails
+// the whole query on them, so a lookup or filter with such input (which
+// only a hostile or broken client sends) is answered here, as not found or
+// no rows, instead of as a database error (500).
+func storable(ss ...string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func (r *repo) DistrictByID(ctx context.Context, id string) (*market.District, error) {
+	if !storable(id) {
+		return nil, errs.E(errs.NotFound, "no such district")
+	}
 	var row districtRow
 	if err := r.q(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, notFound(err, "district")
@@ -83,6 +102,9 @@ func (r *repo) DistrictByID(ctx context.Context, id string) (*market.District, e
 }
 
 func (r *repo) ListDistricts(ctx context.Context, p app.Page) ([]market.District, error) {
+	if !storable(p.After) {
+		return []market.District{}, nil
+	}
 	var rows []districtRow
 	if err := page(r.q(ctx), p).Find(&rows).Error; err != nil {
 		return nil, translate(err)
@@ -100,6 +122,9 @@ func (r *repo) CreateMarket(ctx context.Context, m *market.Market) error {
 }
 
 func (r *repo) MarketByID(ctx context.Context, id string) (*market.Market, error) {
+	if !storable(id) {
+		return nil, errs.E(errs.NotFound, "no such market")
+	}
 	var row marketRow
 	if err := r.q(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, notFound(err, "market")
@@ -109,6 +134,9 @@ func (r *repo) MarketByID(ctx context.Context, id string) (*market.Market, error
 }
 
 func (r *repo) ListMarkets(ctx context.Context, f app.MarketFilter) ([]market.Market, error) {
+	if !storable(f.After, f.DistrictID) {
+		return []market.Market{}, nil
+	}
 	db := r.q(ctx)
 	if f.DistrictID != "" {
 		db = db.Where("district_id = ?", f.DistrictID)
@@ -146,6 +174,9 @@ func (r *repo) UpdateStall(ctx context.Context, s *market.Stall) error {
 }
 
 func (r *repo) StallByID(ctx context.Context, id string, lock bool) (*market.Stall, error) {
+	if !storable(id) {
+		return nil, errs.E(errs.NotFound, "no such stall")
+	}
 	var row stallRow
 	if err := r.forUpdate(r.q(ctx), lock).Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, notFound(err, "stall")
@@ -155,6 +186,9 @@ func (r *repo) StallByID(ctx context.Context, id string, lock bool) (*market.Sta
 }
 
 func (r *repo) ListStalls(ctx context.Context, f app.StallFilter) ([]market.Stall, error) {
+	if !storable(f.After, f.MarketID, f.DistrictID, f.OwnerID, string(f.Status)) {
+		return []market.Stall{}, nil
+	}
 	db := r.q(ctx)
 	if f.MarketID != "" {
 		db = db.Where("market_id = ?", f.MarketID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/market4/market4/internal/errs"
 	"github.com/market4/market4/internal/market"
 )
 
@@ -51,6 +52,9 @@ func (r *repo) CreateUser(ctx context.Context, u *market.User) error {
 }
 
 func (r *repo) UserByPhone(ctx context.Context, phone string) (*market.User, error) {
+	if !storable(phone) {
+		return nil, errs.E(errs.NotFound, "no such user")
+	}
 	var row userRow
 	if err := r.q(ctx).Where("phone = ?", phone).Take(&row).Error; err != nil {
 		return nil, notFound(err, "user")
@@ -59,6 +63,9 @@ func (r *repo) UserByPhone(ctx context.Context, phone string) (*market.User, err
 }
 
 func (r *repo) UserByID(ctx context.Context, id string) (*market.User, error) {
+	if !storable(id) {
+		return nil, errs.E(errs.NotFound, "no such user")
+	}
 	var row userRow
 	if err := r.q(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, notFound(err, "user")

@@ -72,3 +72,58 @@ func TestArithmetic(t *testing.T) {
 		t.Fatal("arithmetic wrong")
 	}
 }
+
+func TestParseEdges(t *testing.T) {
+	for in, want := range map[string]error{
+		"007":                               nil, // leading zeros are still whole đồng
+		"1.":                                nil,
+		"499999999.000":                     nil,
+		"+5":                                ErrSyntax,
+		"5-":                                ErrSyntax,
+		"--5":                               ErrSyntax,
+		"1 000":                             ErrSyntax,
+		"１０００":                              ErrSyntax, // full-width digits
+		"0.0":                               ErrNotPositive,
+		"-0":                                ErrNotPositive,
+		".5":                                ErrFractional,
+		"499999999.5":                       ErrFractional,
+		"1.0000000000000000000001":          ErrFractional,
+		"499999999.9999":                    ErrFractional,
+		"500000000.0":                       ErrTooLarge,
+		"99999999999999999999":              ErrTooLarge,
+		"123456789012345678901234567890123": ErrSyntax, // over 32 characters
+	} {
+		got, err := Parse(in)
+		if !errors.Is(err, want) {
+			t.Errorf("Parse(%q) = %v, %v; want error %v", in, got, err, want)
+		}
+	}
+	if got := MustParse(" 007 ").String(); got != "7" {
+		t.Errorf("canonical form of 007 = %q", got)
+	}
+}
+
+func TestJSONNullAndOptional(t *testing.T) {
+	var req struct {
+		Amount   Amount  `json:"amount"`
+		Optional *Amount `json:"optional"`
+	}
+	// A required amount sent as null is refused, not read as zero đồng.
+	if err := json.Unmarshal([]byte(`{"amount":null}`), &req); !errors.Is(err, ErrSyntax) {
+		t.Fatalf("null amount: err = %v, want ErrSyntax", err)
+	}
+	req.Optional = nil
+	if err := json.Unmarshal([]byte(`{"amount":"1","optional":null}`), &req); err != nil || req.Optional != nil || req.Amount.Dong() != 1 {
+		t.Fatalf("optional null: %v %+v", err, req)
+	}
+	if err := json.Unmarshal([]byte(`{"amount":"1","optional":"2.5"}`), &req); !errors.Is(err, ErrFractional) {
+		t.Fatalf("optional 2.5: err = %v", err)
+	}
+	b, err := json.Marshal(struct {
+		A *Amount `json:"a"`
+		B Amount  `json:"b"`
+	}{B: FromDong(499_999_999)})
+	if err != nil || string(b) != `{"a":null,"b":"499999999"}` {
+		t.Fatalf("marshal = %s, %v", b, err)
+	}
+}
