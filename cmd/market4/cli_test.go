@@ -385,6 +385,13 @@ func TestSeedDemo(t *testing.T) {
 		if len(stalls) != 12 {
 			t.Fatalf("%d stalls, want 12", len(stalls))
 		}
+		// Seeding a database the demo already seeded reuses it.
+		if again, err := seedDemo(ctx, svc); err != nil || len(again) != 3 {
+			t.Fatalf("second seeding: %v %v", again, err)
+		}
+		if n, _ := svc.ListStalls(ctx, market.Actor{Role: market.RoleAdmin}, app.StallFilter{}); len(n) != 12 {
+			t.Fatalf("%d stalls after seeding twice, want 12", len(n))
+		}
 		owned := 0
 		for _, s := range stalls {
 			if s.Status != market.StallActive || s.MarketID != ms[0].ID {

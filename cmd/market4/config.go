@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -28,6 +29,7 @@ type config struct {
 	PaymentTTL          time.Duration `env:"PAYMENT_TTL"`
 	MaxBodyBytes        int64         `env:"MAX_BODY_BYTES"`
 	DBMaxConns          int           `env:"DB_MAX_CONNS"`
+	TrustedProxies      []string      `env:"TRUSTED_PROXIES"`
 }
 
 func defaultConfig() config {
@@ -56,6 +58,7 @@ var envTable = [][3]string{
 	{"MARKET4_PAYMENT_TTL", "15m", "how long a dynamic QR stays payable"},
 	{"MARKET4_MAX_BODY_BYTES", "1048576", "request body limit"},
 	{"MARKET4_DB_MAX_CONNS", "16", "PostgreSQL connection pool size"},
+	{"MARKET4_TRUSTED_PROXIES", "(none)", "comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed"},
 }
 
 func lookup(name string) (string, bool, error) {
@@ -97,6 +100,17 @@ func loadConfig() (config, error) {
 	str("MOCKWALLET_ACCESS_KEY", &c.MockwalletAccessKey)
 	str("MOCKWALLET_SECRET_KEY", &c.MockwalletSecretKey)
 	str("LOG_LEVEL", &c.LogLevel)
+	var proxies string
+	str("TRUSTED_PROXIES", &proxies)
+	for _, p := range strings.Split(proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			problems = append(problems, fmt.Sprintf("MARKET4_TRUSTED_PROXIES: %q is not an IP address or CIDR", p))
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
 	if v, ok := get("PAYMENT_TTL"); ok {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 30*time.Second || d > 24*time.Hour {
@@ -153,7 +167,7 @@ func (c config) logAttrs() []any {
 	return []any{
 		"addr", c.Addr, "database", maskURL(c.DatabaseURL), "public_url", c.PublicURL,
 		"mockbank_secret", mask(c.MockbankSecret), "mockbank_url", c.MockbankURL, "mockwallet_url", c.MockwalletURL, "mockwallet_secret_key", mask(c.MockwalletSecretKey), "log_level", c.LogLevel,
-		"payment_ttl", c.PaymentTTL.String(), "max_body_bytes", c.MaxBodyBytes, "db_max_conns", c.DBMaxConns,
+		"payment_ttl", c.PaymentTTL.String(), "max_body_bytes", c.MaxBodyBytes, "db_max_conns", c.DBMaxConns, "trusted_proxies", strings.Join(c.TrustedProxies, ","),
 	}
 }
 

@@ -32,7 +32,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := defaultConfig()
 	want.PublicURL = "http://localhost:8080"
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults = %+v\nwant       %+v", c, want)
 	}
 }
@@ -59,11 +59,12 @@ func TestConfigFromEnv(t *testing.T) {
 		{"every variable", map[string]string{
 			"MARKET4_ADDR": "127.0.0.1:18081", "MARKET4_DATABASE_URL": "postgres://m4@db/market4", "MARKET4_PUBLIC_URL": "https://pay.example.vn/",
 			"MARKET4_MOCKBANK_SECRET": "0123456789abcdef", "MARKET4_LOG_LEVEL": "debug", "MARKET4_PAYMENT_TTL": "5m",
-			"MARKET4_MAX_BODY_BYTES": "2048", "MARKET4_DB_MAX_CONNS": "32"},
+			"MARKET4_MAX_BODY_BYTES": "2048", "MARKET4_DB_MAX_CONNS": "32", "MARKET4_TRUSTED_PROXIES": "10.0.0.1, 10.1.0.0/16"},
 			func(t *testing.T, c config) {
 				want := config{Addr: "127.0.0.1:18081", DatabaseURL: "postgres://m4@db/market4", PublicURL: "https://pay.example.vn",
-					MockbankSecret: "0123456789abcdef", LogLevel: "debug", PaymentTTL: 5 * time.Minute, MaxBodyBytes: 2048, DBMaxConns: 32}
-				if c != want {
+					MockbankSecret: "0123456789abcdef", LogLevel: "debug", PaymentTTL: 5 * time.Minute, MaxBodyBytes: 2048, DBMaxConns: 32,
+					TrustedProxies: []string{"10.0.0.1", "10.1.0.0/16"}}
+				if !reflect.DeepEqual(c, want) {
 					t.Fatalf("config = %+v\nwant     %+v", c, want)
 				}
 			}, nil},

@@ -68,7 +68,8 @@ func wire(ctx context.Context, cfg config, st *store.Store, log *slog.Logger, op
 		svc.UseProvider(mockbank.NewProvider(mockbank.ProviderConfig{Secret: cfg.MockbankSecret, BaseURL: bankURL}))
 	}
 	mux.Handle("/", web.New(web.Options{Service: svc, PublicURL: cfg.PublicURL, Logger: log}))
-	p.handler = httpapi.New(svc, httpapi.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, OpenAPI: httpapi.Spec, Fallback: mux})
+	p.handler = httpapi.New(svc, httpapi.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, OpenAPI: httpapi.Spec, Fallback: mux,
+		TrustedProxies: cfg.TrustedProxies})
 	bg, cancel := context.WithCancel(context.Background())
 	p.closers = append(p.closers, cancel)
 	go svc.RunBackground(bg, 5*time.Second)

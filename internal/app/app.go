@@ -52,6 +52,9 @@ type UserStore interface {
 	UserBySession(ctx context.Context, tokenHash string, now time.Time) (*market.User, error)
 	// DeleteSession removes a session (logout); deleting a missing one is not an error.
 	DeleteSession(ctx context.Context, tokenHash string) error
+	// Sweep deletes sessions that expired before now and login-attempt
+	// windows that started before now minus keep.
+	Sweep(ctx context.Context, now time.Time, keep time.Duration) (int64, error)
 	// CountAttempt records one attempt under key in the fixed window starting
 	// at window and returns the number of attempts in that window, including
 	// this one. Shared in the database so every server instance sees it.

@@ -467,5 +467,8 @@ func (s *Service) RunBackground(ctx context.Context, every time.Duration) {
 		if err := s.RetryRefunds(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Warn("retry refunds", "err", err)
 		}
+		if _, err := s.store.Read().Sweep(ctx, s.now(), 24*time.Hour); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Warn("sweep sessions", "err", err)
+		}
 	}
 }

@@ -139,7 +139,7 @@ func fieldMessages(p problem) string {
 // client announces its length or streams it, for JSON and for CSV.
 func TestOversizeBodies(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		a := newAPI(t, st, httpapi.Options{MaxBodyBytes: 1024}, nil)
+		a := newAPI(t, st, httpapi.Options{MaxBodyBytes: 1024, MaxImportBytes: 1024}, nil)
 		w := newWorld(t, a)
 		big := `{"phone":"0987654321","password":"long enough","name":"` + strings.Repeat("x", 2000) + `"}`
 		csv := "stall_number,name,category,bank_bin,account_number,account_name\n" + strings.Repeat("C01,Rau,vegetables,970436,1,X\n", 100)
@@ -168,20 +168,26 @@ func TestOversizeBodies(t *testing.T) {
 	})
 }
 
-// TestGarbageFiltersFindNothing: list filters and cursors that no stored
-// value can equal (NUL, invalid UTF-8) give an empty page, not a 500.
-func TestGarbageFiltersFindNothing(t *testing.T) {
+// TestGarbageFiltersAreRefused: list filters and cursors that no stored
+// value can equal (NUL, invalid UTF-8) are refused at the edge with the
+// parameter named — never a 500 from the database — and ids in the path
+// with such bytes are simply not found.
+func TestGarbageFiltersAreRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		a := newAPI(t, st, httpapi.Options{}, nil)
 		w := newWorld(t, a)
 		w.stall(t, a, "vendorA", w.m1, "G01", market.StallActive)
-		for _, p := range []string{"/v1/districts?after=%00", "/v1/districts?after=%ff", "/v1/markets?district_id=%00",
-			"/v1/stalls?market_id=%ff", "/v1/stalls?district_id=%00", "/v1/stalls?after=%00"} {
-			var l listJSON[idJSON]
-			a.do(req{method: "GET", path: p, token: w.tokens["admin"]}).want(t, 200).decode(t, &l)
-			if len(l.Items) != 0 || l.NextAfter != nil {
-				t.Errorf("GET %s = %d items", p, len(l.Items))
+		for _, c := range []struct{ path, field string }{
+			{"/v1/districts?after=%00", "after"}, {"/v1/districts?after=%ff", "after"}, {"/v1/markets?district_id=%00", "district_id"},
+			{"/v1/stalls?market_id=%ff", "market_id"}, {"/v1/stalls?district_id=%00", "district_id"}, {"/v1/stalls?after=%00", "after"},
+		} {
+			r := a.do(req{method: "GET", path: c.path, token: w.tokens["admin"]}).want(t, 422)
+			if !strings.Contains(string(r.body), `"field":"`+c.field+`"`) {
+				t.Errorf("GET %s: problem does not name %s: %s", c.path, c.field, r.body)
 			}
+		}
+		for _, p := range []string{"/v1/stalls/%00", "/v1/stalls/%ff", "/v1/districts/a%00b"} {
+			a.do(req{method: "GET", path: p, token: w.tokens["admin"]}).want(t, 404)
 		}
 	})
 }

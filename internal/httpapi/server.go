@@ -7,11 +7,13 @@ package httpapi
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +39,12 @@ type Options struct {
 	OpenAPI      []byte               // served at /openapi.yaml
 	PublicRate   int                  // requests per minute per IP on public endpoints; 0 means 120
 	Heartbeat    time.Duration        // SSE heartbeat interval; 0 means 15 s
+	// TrustedProxies are the addresses (or CIDRs) of reverse proxies whose
+	// X-Forwarded-For is believed. Empty: none — the peer address is the
+	// client, so nobody can pick their own rate-limit key.
+	TrustedProxies []string
+	// MaxImportBytes is the body limit of CSV stall imports; 0 means 8 MiB.
+	MaxImportBytes int64
 	// Mount lets tests add routes to the engine directly.
 	Mount func(*gin.Engine)
 	// Fallback serves every path outside /v1 and the operational endpoints
@@ -70,12 +78,18 @@ func New(svc *app.Service, opt Options) http.Handler {
 	if opt.PublicRate == 0 {
 		opt.PublicRate = 120
 	}
+	if opt.MaxImportBytes == 0 {
+		opt.MaxImportBytes = 8 << 20
+	}
 	s := &Server{svc: svc, log: opt.Logger, opt: opt, metrics: newMetrics(opt.Registry), public: newLimiter(opt.PublicRate, time.Minute)}
 
 	r := gin.New()
+	if err := r.SetTrustedProxies(opt.TrustedProxies); err != nil {
+		panic(fmt.Sprintf("httpapi: bad trusted proxy list: %v", err)) // cmd/ validates the config first
+	}
 	r.HandleMethodNotAllowed = true
 	r.RemoveExtraSlash = true
-	r.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders, s.bodyLimit)
+	r.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders, s.validURL, s.bodyLimit)
 	r.NoRoute(func(c *gin.Context) {
 		if opt.Fallback != nil && !strings.HasPrefix(c.Request.URL.Path, "/v1/") {
 			opt.Fallback.ServeHTTP(c.Writer, c.Request)
@@ -103,7 +117,7 @@ func New(svc *app.Service, opt Options) http.Handler {
 	v1.GET("/markets", s.listMarkets)
 	v1.POST("/markets", s.requireUser, s.createMarket)
 	v1.GET("/markets/:id", s.getMarket)
-	v1.POST("/markets/:id/stalls/import", s.requireUser, s.importStalls)
+	v1.POST(strings.TrimPrefix(importPath, "/v1"), s.requireUser, s.importStalls)
 
 	v1.GET("/stalls", s.requireUser, s.listStalls)
 	v1.POST("/stalls", s.requireUser, s.createStall)
@@ -114,6 +128,7 @@ func New(svc *app.Service, opt Options) http.Handler {
 	v1.GET("/stalls/:id/qr", s.throttle, s.stallQR)
 	v1.GET("/stalls/:id/qr.png", s.throttle, s.stallQRPNG)
 	v1.GET("/stalls/:id/qr.svg", s.throttle, s.stallQRSVG)
+	v1.GET("/stalls/:id/poster.pdf", s.throttle, s.stallPoster)
 
 	v1.GET("/stalls/:id/payments", s.requireUser, s.listStallPayments)
 	v1.GET("/stalls/:id/events", s.requireUser, s.stallEvents)
@@ -222,12 +237,39 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
+// bodyLimit caps request bodies; CSV imports get a larger cap so a whole
+// market's file fits.
 func (s *Server) bodyLimit(c *gin.Context) {
-	if c.Request.ContentLength > s.opt.MaxBodyBytes {
-		fail(c, errs.E(errs.TooLarge, "request body is larger than %d bytes", s.opt.MaxBodyBytes))
+	limit := s.opt.MaxBodyBytes
+	if c.FullPath() == importPath {
+		limit = s.opt.MaxImportBytes
+	}
+	if c.Request.ContentLength > limit {
+		fail(c, errs.E(errs.TooLarge, "request body is larger than %d bytes", limit))
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.opt.MaxBodyBytes)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	c.Next()
+}
+
+const importPath = "/v1/markets/:id/stalls/import"
+
+// validURL refuses paths and query strings that are not valid UTF-8 or
+// carry NUL bytes before they reach a handler: PostgreSQL rejects such text
+// outright, and no legitimate id, cursor or filter contains them.
+func (s *Server) validURL(c *gin.Context) {
+	if p := c.Request.URL.Path; !utf8.ValidString(p) || strings.ContainsRune(p, 0) {
+		fail(c, errs.E(errs.NotFound, "no such resource"))
+		return
+	}
+	for k, vs := range c.Request.URL.Query() {
+		for _, v := range vs {
+			if !utf8.ValidString(k) || !utf8.ValidString(v) || strings.ContainsRune(k+v, 0) {
+				fail(c, errs.Field(k, "must be valid UTF-8 without NUL bytes"))
+				return
+			}
+		}
+	}
 	c.Next()
 }
 

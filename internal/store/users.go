@@ -107,3 +107,12 @@ func (r *repo) CountAttempt(ctx context.Context, key string, window time.Time) (
 	}
 	return n, nil
 }
+
+func (r *repo) Sweep(ctx context.Context, now time.Time, keep time.Duration) (int64, error) {
+	a := r.q(ctx).Where("expires_at <= ?", now.UTC()).Delete(&sessionRow{})
+	if a.Error != nil {
+		return 0, translate(a.Error)
+	}
+	b := r.q(ctx).Where("window_start < ?", now.Add(-keep).UTC()).Delete(&attemptRow{})
+	return a.RowsAffected + b.RowsAffected, translate(b.Error)
+}
