@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +46,7 @@ func cmdBench(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	nStalls := fs.Int("stalls", 200, "stalls receiving transfers")
 	fraction := fs.Float64("fraction", 0.7, "open-loop rate as a fraction of the measured peak")
 	pgClients := fs.Int("pgbench-clients", 16, "pgbench clients")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the peak phase to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
 	}
@@ -80,7 +82,20 @@ func cmdBench(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	gen := &webhookGen{url: url, secret: cfg.MockbankSecret, accounts: accounts, next: time.Now().UnixNano() / 1000,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 1024}}}
 	gen.run(ctx, 4, 0, 2*time.Second) // warm up connections and caches
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	peak := gen.run(ctx, *conc, 0, *dur)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	fmt.Fprintf(stdout, "peak (closed loop, %d senders): %8.0f webhooks/s  p50 %s  p95 %s  p99 %s  errors %d\n",
 		*conc, peak.rate, peak.p(50), peak.p(95), peak.p(99), peak.errors)
 	target := peak.rate * *fraction

@@ -50,6 +50,7 @@ type Subscription struct {
 	C       chan StallEvent
 	stallID string
 	hub     *Hub
+	from    time.Time // live events older than the subscription are the backlog's job
 }
 
 // Close stops the subscription.
@@ -81,11 +82,25 @@ func (h *Hub) run(ctx context.Context) {
 		case <-h.wakeC:
 		}
 		h.poll(ctx)
+		// Wakes that arrive meanwhile coalesce into the next poll: under a
+		// storm of payments this instance queries at most 1/minGap times a
+		// second, not once per payment.
+		time.Sleep(minGap)
 	}
 }
 
+// minGap is the least time between two polls of one Hub.
+const minGap = 20 * time.Millisecond
+
 func (h *Hub) poll(ctx context.Context) {
 	h.mu.Lock()
+	if len(h.subs) == 0 {
+		// Nobody listens here: skip the query. A later subscriber gets its
+		// backlog from Last-Event-ID, and polling restarts from the recent past.
+		h.lastID = -slackIDs
+		h.mu.Unlock()
+		return
+	}
 	f := EventFilter{AfterID: h.lastID - slackIDs, Limit: 1000}
 	h.mu.Unlock()
 	now := h.svc.now()
@@ -114,6 +129,9 @@ func (h *Hub) poll(ctx context.Context) {
 		}
 		h.recent[ev.ID] = now
 		for sub := range h.subs[ev.StallID] {
+			if ev.CreatedAt.Before(sub.from) {
+				continue // happened before this listener came; not news to it
+			}
 			select {
 			case sub.C <- ev:
 			default: // a stuck client; it resumes with Last-Event-ID on reconnect
@@ -130,7 +148,7 @@ func (s *Service) SubscribeStall(ctx context.Context, a market.Actor, stallID st
 	if _, err := s.Stall(ctx, a, stallID); err != nil {
 		return nil, nil, err
 	}
-	sub := &Subscription{C: make(chan StallEvent, 64), stallID: stallID, hub: s.hub}
+	sub := &Subscription{C: make(chan StallEvent, 64), stallID: stallID, hub: s.hub, from: s.now().Add(-time.Second)}
 	s.hub.mu.Lock()
 	if s.hub.subs[stallID] == nil {
 		s.hub.subs[stallID] = map[*Subscription]struct{}{}
