@@ -241,8 +241,13 @@ func (s *Server) securityHeaders(c *gin.Context) {
 // market's file fits.
 func (s *Server) bodyLimit(c *gin.Context) {
 	limit := s.opt.MaxBodyBytes
-	if c.FullPath() == importPath {
+	switch {
+	case c.FullPath() == importPath:
 		limit = s.opt.MaxImportBytes
+	case !strings.HasPrefix(c.Request.URL.Path, "/v1/"):
+		// Pages and simulators behind the fallback take uploads (the mock
+		// bank app's QR photos) and enforce their own, smaller limits.
+		limit = max(limit, fallbackBodyBytes)
 	}
 	if c.Request.ContentLength > limit {
 		fail(c, errs.E(errs.TooLarge, "request body is larger than %d bytes", limit))
@@ -253,6 +258,9 @@ func (s *Server) bodyLimit(c *gin.Context) {
 }
 
 const importPath = "/v1/markets/:id/stalls/import"
+
+// fallbackBodyBytes bounds bodies sent to non-API paths.
+const fallbackBodyBytes = 4 << 20
 
 // validURL refuses paths and query strings that are not valid UTF-8 or
 // carry NUL bytes before they reach a handler: PostgreSQL rejects such text

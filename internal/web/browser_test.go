@@ -273,7 +273,9 @@ func TestBrowserPaymentLoop(t *testing.T) {
 	shopper.run(chromedp.Navigate(p.base+"/mockbank/"),
 		chromedp.WaitVisible("#qr", q),
 		chromedp.SetValue("#qr", payload, q),
-		chromedp.Click(`form button[type=submit]`, q),
+		chromedp.Click("#scan", q),
+		chromedp.WaitVisible("#pay", q), // the bank app's confirmation screen
+		chromedp.Click("#pay", q),
 		chromedp.WaitVisible(".ok", q),
 	)
 

@@ -484,7 +484,7 @@ func (b *Bank) Transfer(req TransferRequest) (Transaction, error) {
 	id := b.newID()
 	original := qr.Purpose
 	if original == "" {
-		original = strings.ToUpper(vietqr.ASCII(s.Name)) + " chuyen tien"
+		original = defaultContent(s.Name)
 	}
 	content := mangle(faults.Mangle, original, id)
 	t := Transaction{
@@ -510,6 +510,13 @@ func (b *Bank) Transfer(req TransferRequest) (Transaction, error) {
 	x := b.record(t, "in", qr.BIN, qr.AccountNumber, faults)
 	b.queue(x)
 	return b.snapshot(x), nil
+}
+
+// defaultContent is the transfer content a payer's app writes when the QR
+// has no purpose (62/08): the payer's name without accents, as Vietnamese
+// bank apps do.
+func defaultContent(payerName string) string {
+	return strings.ToUpper(vietqr.ASCII(payerName)) + " chuyen tien"
 }
 
 // Refund sends money from a transfer's payee back to its shopper.

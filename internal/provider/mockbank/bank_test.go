@@ -648,7 +648,7 @@ func TestAppPage(t *testing.T) {
 	e := newEnv(t, nil)
 	code, body := e.do(t, http.MethodGet, "/mockbank/", nil, "")
 	if code != 200 || !bytes.Contains(body, []byte("SIMULATOR")) || !bytes.Contains(body, []byte("Nguyễn Văn An")) ||
-		!bytes.Contains(body, []byte(`<form method="post" action="/mockbank/app/pay">`)) {
+		!bytes.Contains(body, []byte(`<form id="scan-form" method="post" action="/mockbank/app/scan"`)) {
 		t.Fatalf("page: %d %s", code, body)
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -658,7 +658,7 @@ func TestAppPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/mockbank/?tx=") {
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/mockbank/app/receipt/") {
 		t.Fatalf("pay: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	code, body = e.do(t, http.MethodGet, resp.Header.Get("Location"), nil, "")

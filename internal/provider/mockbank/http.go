@@ -20,8 +20,10 @@ const maxStatementWindow = 93 * 24 * time.Hour
 // Handler serves the simulator under its full paths, so the platform can
 // mount it as is (demo) and cmd/mockbank can serve it alone:
 //
-//	GET  /mockbank/                                  the "banking app" page (HTML, no JavaScript)
-//	POST /mockbank/app/pay                           its form
+//	GET  /mockbank/                                  the "banking app" (HTML; works without JavaScript)
+//	POST /mockbank/app/scan, GET /mockbank/app/confirm, POST /mockbank/app/pay,
+//	GET  /mockbank/app/receipt/{id}, GET /mockbank/app/history/{number},
+//	GET  /mockbank/static/{name}                     its steps and files (see app.go)
 //	POST /mockbank/v1/transfers                      pay a VietQR (201 Transaction)
 //	GET  /mockbank/v1/transactions?limit=            latest movements, newest first
 //	GET  /mockbank/v1/transactions/{id}              one movement with its delivery attempts
@@ -35,8 +37,19 @@ func (b *Bank) Handler() http.Handler { return b.mux }
 
 func (b *Bank) routes() *http.ServeMux {
 	m := http.NewServeMux()
-	m.HandleFunc("GET /mockbank/{$}", b.appPage)
-	m.HandleFunc("POST /mockbank/app/pay", b.appPay)
+	app := newBankApp(b) // the HTML "banking app": see app.go
+	m.HandleFunc("GET /mockbank/{$}", app.home)
+	m.HandleFunc("POST /mockbank/app/scan", app.scan)
+	m.HandleFunc("GET /mockbank/app/confirm", app.confirm)
+	m.HandleFunc("POST /mockbank/app/pay", app.pay)
+	m.HandleFunc("GET /mockbank/app/receipt/{id}", app.receipt)
+	m.HandleFunc("GET /mockbank/app/history/{number}", app.history)
+	// The form targets opened by address (a bookmark, a reload the browser
+	// will not re-post): back to the start.
+	m.Handle("GET /mockbank/app/scan", http.RedirectHandler("/mockbank/", http.StatusSeeOther))
+	m.Handle("GET /mockbank/app/pay", http.RedirectHandler("/mockbank/", http.StatusSeeOther))
+	m.HandleFunc("GET /mockbank/app/", app.notFound)
+	m.HandleFunc("GET /mockbank/static/{name}", serveAppStatic)
 	m.HandleFunc("POST /mockbank/v1/transfers", b.handleTransfer)
 	m.HandleFunc("GET /mockbank/v1/transactions", b.handleTransactions)
 	m.HandleFunc("GET /mockbank/v1/transactions/{id}", b.handleTransaction)
