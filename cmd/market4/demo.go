@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/market4/market4/internal/app"
+	"github.com/market4/market4/internal/errs"
 	"github.com/market4/market4/internal/market"
 	"github.com/market4/market4/internal/store"
 )
@@ -68,8 +69,15 @@ func cmdDemo(ctx context.Context, cfg config, log *slog.Logger, args []string, s
 	if err != nil {
 		return fmt.Errorf("seed demo data: %w", describe(err))
 	}
+	ocopDemo, err := seedDemoOCOP(ctx, p.svc)
+	if err != nil {
+		return fmt.Errorf("seed OCOP demo data: %w", describe(err))
+	}
 	return listenAndServe(ctx, cfg.Addr, p.handler, log, func(addr string) {
 		printDemo(stdout, cfg, st.Dialect(), logins)
+		if ocopDemo != nil {
+			printOCOPDemo(stdout, cfg.PublicURL, ocopDemo)
+		}
 	})
 }
 
@@ -132,6 +140,31 @@ func seedDemo(ctx context.Context, svc *app.Service) ([]demoLogin, error) {
 		return nil, err
 	}
 	return logins, nil
+}
+
+// seedDemoOCOP adds a cooperative, two OCOP products with certificates, a
+// lot with activated stamps, and lists the products on the demo vendor's
+// stalls. On a database that already has them it does nothing.
+func seedDemoOCOP(ctx context.Context, svc *app.Service) (*app.OCOPDemo, error) {
+	ds, err := svc.ListDistricts(ctx, app.Page{Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds {
+		if d.Name != "Vị Thủy" {
+			continue
+		}
+		ms, err := svc.ListMarkets(ctx, app.MarketFilter{DistrictID: d.ID})
+		if err != nil || len(ms) == 0 {
+			return nil, err
+		}
+		demo, err := svc.SeedOCOP(ctx, d.ID, ms[0].ID)
+		if errs.Is(err, errs.Conflict) {
+			return nil, nil // seeded by an earlier run
+		}
+		return demo, err
+	}
+	return nil, nil
 }
 
 func printDemo(w io.Writer, cfg config, dialect store.Dialect, logins []demoLogin) {

@@ -54,6 +54,8 @@ Usage:
   market4 reconcile [--from T] [--to T]
                                      record transfers the webhooks missed, list mismatches
   market4 bench confirm [flags]      load the webhook confirmation path and compare with pgbench
+  market4 stamps verify URL --keys FILE | keygen | keys | sheet --lot ID --out FILE
+                                     OCOP traceability stamps: offline verification, keys, print sheets
 
 Environment:
 `
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdReconcile(ctx, cfg, log, args[1:], stdout)
 	case "bench":
 		return cmdBench(ctx, cfg, log, args[1:], stdout)
+	case "stamps":
+		return cmdStamps(ctx, cfg, log, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		printUsage(stdout)
 		return nil
@@ -96,7 +100,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, usage)
-	for _, e := range envTable {
+	for _, e := range append(envTable, stampEnv...) {
 		fmt.Fprintf(w, "  %-26s %-28s %s\n", e[0], e[1], e[2])
 	}
 }

@@ -44,6 +44,9 @@ type wireOptions struct {
 // the concrete adapters; everything else depends on interfaces.
 func wire(ctx context.Context, cfg config, st *store.Store, log *slog.Logger, opt wireOptions) (*product, error) {
 	svc := newService(cfg, st, log)
+	if err := configureOCOP(ctx, svc, log); err != nil {
+		return nil, err
+	}
 	p := &product{svc: svc}
 	mux := http.NewServeMux()
 	bankURL := cfg.MockbankURL

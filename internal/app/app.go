@@ -36,6 +36,7 @@ type Tx interface {
 	UserStore
 	RegistryStore
 	PaymentStore
+	OCOPStore
 }
 
 // UserStore persists users, sessions and login throttling.

@@ -149,6 +149,7 @@ func New(svc *app.Service, opt Options) http.Handler {
 	v1.POST("/vietqr/encode", s.throttle, s.encodeVietQR)
 	v1.POST("/vietqr/decode", s.throttle, s.decodeVietQR)
 
+	s.mountOCOP(r, v1)
 	if opt.Mount != nil {
 		opt.Mount(r)
 	}

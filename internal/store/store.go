@@ -198,6 +198,13 @@ var uniqueConstraints = map[string]conflict{
 	"districts_name_key": {"name", "a district with this name already exists in the province"},
 	"markets_name_key":   {"name", "a market with this name already exists in the district"},
 	"stalls_number_key":  {"stall_number", "is already taken in this market"},
+
+	// OCOP (migration 00003)
+	"producers_tax_code_key":    {"tax_code", "is already registered to another producer"},
+	"products_gtin_key":         {"gtin", "is already used by another product"},
+	"certificates_decision_key": {"decision_number", "this product already has a certificate with this decision number"},
+	"lots_code_key":             {"code", "this product already has a lot with this code"},
+	"lots_ref_key":              {"ref", "clashes with another lot's public reference"},
 }
 
 // sqliteUnique maps SQLite's "UNIQUE constraint failed: <columns>" text to
@@ -208,6 +215,13 @@ var sqliteUnique = map[string]string{
 	"districts.province, districts.name":    "districts_name_key",
 	"markets.district_id, markets.name":     "markets_name_key",
 	"stalls.market_id, stalls.stall_number": "stalls_number_key",
+
+	// OCOP (migration 00003)
+	"producers.tax_code": "producers_tax_code_key",
+	"products.gtin":      "products_gtin_key",
+	"certificates.product_id, certificates.decision_number": "certificates_decision_key",
+	"lots.product_id, lots.code":                            "lots_code_key",
+	"lots.ref":                                              "lots_ref_key",
 }
 
 // translate turns driver errors into *errs.Error; *errs.Error values and
