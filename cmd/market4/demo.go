@@ -175,12 +175,14 @@ Market4 demo is running (%s database: %s)
   Start here     %s/
   Vendor app     %s/app        (log in as the vendor, show a QR, hear payments arrive)
   Staff          %s/staff      (approve stalls)
+  Dashboard      %s/dashboard  (district figures, charts, CSV; log in as staff)
+  Open data      %s/open-data/markets-daily.json
   Mock bank      %s/mockbank/  (simulated banking app: pay a stall's QR)
   API            %s/v1/  (contract: %s/openapi.yaml)
   Health         %s/healthz   %s/readyz   %s/metrics
 
 Demo logins (password %q):
-`, dialect, cfg.DatabaseURL, u, u, u, u, u, u, u, u, u, demoPassword)
+`, dialect, cfg.DatabaseURL, u, u, u, u, u, u, u, u, u, u, u, demoPassword)
 	for _, l := range logins {
 		fmt.Fprintf(w, "  %-16s %s\n", l.desc, l.phone)
 	}

@@ -56,6 +56,16 @@ Usage:
   market4 bench confirm [flags]      load the webhook confirmation path and compare with pgbench
   market4 stamps verify URL --keys FILE | keygen | keys | sheet --lot ID --out FILE
                                      OCOP traceability stamps: offline verification, keys, print sheets
+  market4 log keygen|sequence [--full]|audit
+                                     the tamper-evident payment log: keys, append, check every leaf
+  market4 verify-log --key VKEY --checkpoint FILE [--old FILE] [--payment ID --server URL]
+                                     verify inclusion and consistency against signed checkpoints
+  market4 rollups rebuild|compact|audit
+                                     recompute or check the per-stall daily rollups
+  market4 gen --district N --stalls N --payments N --days N
+                                     bulk-load consistent synthetic data (benchmarks)
+  market4 bench-transparency reports|log
+                                     report latency and log append/proof figures
 
 Environment:
 `
@@ -90,6 +100,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdBench(ctx, cfg, log, args[1:], stdout)
 	case "stamps":
 		return cmdStamps(ctx, cfg, log, args[1:], stdout, stderr)
+	case "verify-log":
+		return cmdVerifyLog(ctx, args[1:], stdout)
+	case "rollups":
+		return cmdRollups(ctx, cfg, log, args[1:], stdout)
+	case "gen":
+		return cmdGen(ctx, cfg, log, args[1:], stdout)
+	case "log":
+		return cmdLog(ctx, cfg, log, args[1:], stdout)
+	case "bench-transparency":
+		return cmdBenchTransparency(ctx, cfg, log, args[1:], stdout)
 	case "help", "-h", "--help":
 		printUsage(stdout)
 		return nil
@@ -100,7 +120,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, usage)
-	for _, e := range append(envTable, stampEnv...) {
+	for _, e := range append(append(envTable, stampEnv...), transparencyEnv...) {
 		fmt.Fprintf(w, "  %-26s %-28s %s\n", e[0], e[1], e[2])
 	}
 }

@@ -22,9 +22,25 @@ func cmdAudit(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 		return err
 	}
 	defer st.Close()
-	bad, err := newService(cfg, st, log).Audit(ctx)
+	svc := newService(cfg, st, log)
+	bad, err := svc.Audit(ctx)
 	if err != nil {
 		return err
+	}
+	// With the transparency log configured, also prove the rows still say
+	// what the signed checkpoints committed to.
+	if opt, ok, err := logOptionsFromEnv(); err != nil {
+		return err
+	} else if ok {
+		if err := svc.UseTransparencyLog(opt); err != nil {
+			return describe(err)
+		}
+		la, err := svc.AuditLog(ctx)
+		if err != nil {
+			return describe(err)
+		}
+		bad = append(bad, la.Problems...)
+		fmt.Fprintf(stdout, "log: %d leaves checked against the checkpoint of size %d\n", la.Checked, la.TreeSize)
 	}
 	if len(bad) > 0 {
 		for _, b := range bad {

@@ -14,6 +14,7 @@ import (
 	"github.com/market4/market4/internal/provider/mockwallet"
 	"github.com/market4/market4/internal/store"
 	"github.com/market4/market4/internal/web"
+	"github.com/market4/market4/internal/web/dashboard"
 )
 
 // product is one wired instance: the service, its HTTP handler, and what
@@ -69,6 +70,14 @@ func wire(ctx context.Context, cfg config, st *store.Store, log *slog.Logger, op
 	}
 	if cfg.MockbankSecret != "" && bankURL != "" {
 		svc.UseProvider(mockbank.NewProvider(mockbank.ProviderConfig{Secret: cfg.MockbankSecret, BaseURL: bankURL}))
+	}
+	dash, stopTransparency, err := wireTransparency(svc, cfg, log, opt.InProcessBank)
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, stopTransparency)
+	for _, pfx := range dashboard.Prefixes {
+		mux.Handle(pfx, dash)
 	}
 	mux.Handle("/", web.New(web.Options{Service: svc, PublicURL: cfg.PublicURL, Logger: log}))
 	p.handler = httpapi.New(svc, httpapi.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, OpenAPI: httpapi.Spec, Fallback: mux,

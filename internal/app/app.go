@@ -36,6 +36,7 @@ type Tx interface {
 	UserStore
 	RegistryStore
 	PaymentStore
+	TransparencyStore
 	OCOPStore
 }
 

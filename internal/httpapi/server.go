@@ -150,6 +150,7 @@ func New(svc *app.Service, opt Options) http.Handler {
 	v1.POST("/vietqr/decode", s.throttle, s.decodeVietQR)
 
 	s.mountOCOP(r, v1)
+	s.mountTransparency(v1)
 	if opt.Mount != nil {
 		opt.Mount(r)
 	}

@@ -531,5 +531,8 @@ func (r *repo) Audit(ctx context.Context) ([]string, error) {
 			return nil, translate(err)
 		}
 	}
-	return out, nil
+	// Finer than the per-stall balance: every (stall, day, provider) rollup
+	// against the journal (reports.go).
+	more, err := r.AuditRollups(ctx)
+	return append(out, more...), err
 }

@@ -1,0 +1,430 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/market4/market4/internal/app"
+	"github.com/market4/market4/internal/errs"
+)
+
+// Reports read stall_daily (the per-stall, per-business-day rollups the
+// confirmation path maintains) and the registry, never payments or the
+// journal: their cost grows with stalls × days, not with payments.
+
+// bucketExpr is the SQL for the report bucket holding stall_daily.day
+// (TEXT 'YYYY-MM-DD'): the day itself, the first of its month, or — for
+// ISO weeks, Monday to Sunday — the number of whole weeks since f.From,
+// which the service aligns to a Monday (integer arithmetic per row is far
+// cheaper than formatting a date; weekBucket turns it back into a date).
+func (r *repo) bucketExpr(f app.ReportFilter) (string, []any, error) {
+	if f.Whole {
+		return "''", nil, nil
+	}
+	switch f.Period {
+	case app.PeriodDay:
+		return "d.day", nil, nil
+	case app.PeriodMonth:
+		return "substr(d.day, 1, 7) || '-01'", nil, nil
+	case app.PeriodWeek:
+		return "(" + r.dayNumber() + ") / 7", []any{f.From}, nil
+	}
+	return "", nil, errs.E(errs.Internal, "unknown report period %q", f.Period)
+}
+
+// dayNumber is the SQL for the days from the parameter to d.day.
+func (r *repo) dayNumber() string {
+	if r.dialect == Postgres {
+		return "CAST(d.day AS date) - CAST(? AS date)"
+	}
+	return "CAST(julianday(d.day) - julianday(?) AS INTEGER)"
+}
+
+// weekBucket turns the week number bucketExpr yields back into the date
+// of that week's Monday.
+func weekBucket(f app.ReportFilter, n string) (string, error) {
+	k, err := strconv.Atoi(n)
+	from, err2 := time.Parse(time.DateOnly, f.From)
+	if err != nil || err2 != nil {
+		return "", fmt.Errorf("week bucket %q from %q", n, f.From)
+	}
+	return from.AddDate(0, 0, 7*k).Format(time.DateOnly), nil
+}
+
+func groupColumn(groupBy string) (string, error) {
+	switch groupBy {
+	case app.GroupDistrict:
+		return "d.district_id", nil
+	case app.GroupMarket:
+		return "d.market_id", nil
+	case app.GroupStall:
+		return "d.stall_id", nil
+	}
+	return "", errs.E(errs.Internal, "unknown report grouping %q", groupBy)
+}
+
+// rollupScope is the WHERE clause selecting f's rollup rows. The district
+// comes first so PostgreSQL and SQLite use stall_daily_district_idx
+// (district_id, day); a single stall uses the primary key (stall_id, day).
+func rollupScope(f app.ReportFilter) (string, []any) {
+	var where []string
+	var args []any
+	if f.StallID != "" {
+		where = append(where, "d.stall_id = ?")
+		args = append(args, f.StallID)
+	}
+	if f.DistrictID != "" {
+		where = append(where, "d.district_id = ?")
+		args = append(args, f.DistrictID)
+	}
+	if f.MarketID != "" {
+		where = append(where, "d.market_id = ?")
+		args = append(args, f.MarketID)
+	}
+	if len(f.StallIDs) > 0 {
+		where = append(where, "d.stall_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(f.StallIDs)), ", ")+")")
+		for _, id := range f.StallIDs {
+			args = append(args, id)
+		}
+	}
+	where = append(where, "d.day >= ?", "d.day <= ?")
+	args = append(args, f.From, f.To)
+	return strings.Join(where, " AND "), args
+}
+
+// ReportFlows implements app.ReportStore.
+func (r *repo) ReportFlows(ctx context.Context, f app.ReportFilter) ([]app.FlowRow, error) {
+	group, err := groupColumn(f.GroupBy)
+	if err != nil {
+		return nil, err
+	}
+	bucket, args, err := r.bucketExpr(f)
+	if err != nil {
+		return nil, err
+	}
+	where, wargs := rollupScope(f)
+	args = append(args, wargs...)
+	q := `SELECT ` + group + ` AS group_id, ` + bucket + ` AS bucket, d.provider,
+	       SUM(d.payments), SUM(d.amount), SUM(d.refunds), SUM(d.refunded)
+	FROM stall_daily d
+	WHERE ` + where + `
+	GROUP BY 1, 2, 3
+	ORDER BY 1, 2, 3`
+	var out []app.FlowRow
+	err = r.each(ctx, q, args, func(rows *sql.Rows) error {
+		var fr app.FlowRow
+		if err := rows.Scan(&fr.GroupID, &fr.Bucket, &fr.Provider, &fr.Payments, &fr.Amount, &fr.Refunds, &fr.Refunded); err != nil {
+			return err
+		}
+		if f.Period == app.PeriodWeek && !f.Whole {
+			var err error
+			if fr.Bucket, err = weekBucket(f, fr.Bucket); err != nil {
+				return err
+			}
+		}
+		out = append(out, fr)
+		return nil
+	})
+	return out, err
+}
+
+// ReportActivity implements app.ReportStore: one row per stall, with its
+// active days folded into 63-bit words (bit_or on PostgreSQL; SQLite has
+// no bit_or, and SUM over DISTINCT powers of two is the same thing).
+// Refund-only rollup rows do not make a stall active.
+func (r *repo) ReportActivity(ctx context.Context, f app.ReportFilter) ([]app.StallActivity, error) {
+	from, err := time.Parse(time.DateOnly, f.From)
+	if err != nil {
+		return nil, errs.E(errs.Internal, "report from %q", f.From)
+	}
+	to, err := time.Parse(time.DateOnly, f.To)
+	if err != nil {
+		return nil, errs.E(errs.Internal, "report to %q", f.To)
+	}
+	words := int(to.Sub(from).Hours()/24)/app.ActivityWordDays + 1
+	dayNo := r.dayNumber()
+	fold := "bit_or(CASE WHEN a.n BETWEEN %d AND %d THEN CAST(1 AS BIGINT) << (a.n - %d) END)"
+	if r.dialect == SQLite {
+		fold = "SUM(DISTINCT CASE WHEN a.n BETWEEN %d AND %d THEN 1 << (a.n - %d) END)"
+	}
+	cols := make([]string, words)
+	for k := range cols {
+		lo := k * app.ActivityWordDays
+		cols[k] = fmt.Sprintf(fold, lo, lo+app.ActivityWordDays-1, lo)
+	}
+	where, args := rollupScope(f)
+	q := `SELECT a.stall_id, ` + strings.Join(cols, ", ") + `
+	FROM (
+	    SELECT d.stall_id, ` + dayNo + ` AS n
+	    FROM stall_daily d
+	    WHERE ` + where + ` AND d.payments > 0
+	) a
+	GROUP BY a.stall_id`
+	args = append([]any{f.From}, args...)
+	var out []app.StallActivity
+	err = r.each(ctx, q, args, func(rows *sql.Rows) error {
+		sa := app.StallActivity{Days: make([]uint64, words)}
+		vals := make([]sql.NullInt64, words)
+		dest := []any{&sa.StallID}
+		for k := range vals {
+			dest = append(dest, &vals[k])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		for k, v := range vals {
+			sa.Days[k] = uint64(v.Int64)
+		}
+		out = append(out, sa)
+		return nil
+	})
+	return out, err
+}
+
+// ReportStalls implements app.ReportStore.
+func (r *repo) ReportStalls(ctx context.Context, f app.ReportFilter) ([]app.StallInfo, error) {
+	var where []string
+	var args []any
+	if f.DistrictID != "" {
+		where = append(where, "s.district_id = ?")
+		args = append(args, f.DistrictID)
+	}
+	if f.MarketID != "" {
+		where = append(where, "s.market_id = ?")
+		args = append(args, f.MarketID)
+	}
+	if f.StallID != "" {
+		where = append(where, "s.id = ?")
+		args = append(args, f.StallID)
+	}
+	q := `SELECT s.id, s.market_id, s.district_id, m.name, dd.name, s.stall_number, s.name, s.category, s.status, s.created_at
+	FROM stalls s
+	JOIN markets m ON m.id = s.market_id
+	JOIN districts dd ON dd.id = s.district_id`
+	if len(where) > 0 {
+		q += "\n\tWHERE " + strings.Join(where, " AND ")
+	}
+	q += "\n\tORDER BY s.id"
+	var out []app.StallInfo
+	err := r.each(ctx, q, args, func(rows *sql.Rows) error {
+		var s app.StallInfo
+		if err := rows.Scan(&s.ID, &s.MarketID, &s.DistrictID, &s.MarketName, &s.DistrictName, &s.StallNumber, &s.Name,
+			&s.Category, &s.Status, &s.CreatedAt); err != nil {
+			return err
+		}
+		s.CreatedAt = s.CreatedAt.UTC()
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// CountUnreviewed implements app.ReportStore; transfers_unreviewed_idx
+// keeps it as cheap as the queue is short.
+func (r *repo) CountUnreviewed(ctx context.Context, districtID string) (int64, error) {
+	q := `SELECT COUNT(*) FROM transfers WHERE outcome = 'unmatched' AND reviewed_at IS NULL`
+	var args []any
+	if districtID != "" {
+		q += ` AND district_id = ?`
+		args = append(args, districtID)
+	}
+	var n int64
+	err := r.each(ctx, q, args, func(rows *sql.Rows) error { return rows.Scan(&n) })
+	return n, err
+}
+
+// MarketDaily implements app.ReportStore.
+func (r *repo) MarketDaily(ctx context.Context, districtID, from, to string) ([]app.MarketDay, error) {
+	where := "d.day >= ? AND d.day <= ?"
+	args := []any{from, to}
+	if districtID != "" {
+		where = "d.district_id = ? AND " + where
+		args = append([]any{districtID}, args...)
+	}
+	q := `SELECT a.district_id, dd.name, a.market_id, m.name, a.day, a.active, a.payments, a.amount, a.refunds, a.refunded
+	FROM (
+	    SELECT d.district_id, d.market_id, d.day,
+	           COUNT(DISTINCT CASE WHEN d.payments > 0 THEN d.stall_id END) AS active,
+	           SUM(d.payments) AS payments, SUM(d.amount) AS amount, SUM(d.refunds) AS refunds, SUM(d.refunded) AS refunded
+	    FROM stall_daily d
+	    WHERE ` + where + `
+	    GROUP BY d.district_id, d.market_id, d.day
+	) a
+	JOIN markets m ON m.id = a.market_id
+	JOIN districts dd ON dd.id = a.district_id
+	ORDER BY a.day, dd.name, m.name, a.market_id`
+	var out []app.MarketDay
+	err := r.each(ctx, q, args, func(rows *sql.Rows) error {
+		var m app.MarketDay
+		if err := rows.Scan(&m.DistrictID, &m.DistrictName, &m.MarketID, &m.MarketName, &m.Day, &m.ActiveStalls,
+			&m.Payments, &m.Amount, &m.Refunds, &m.Refunded); err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
+
+// businessDay is the SQL for the Asia/Ho_Chi_Minh date of a timestamp
+// column, matching payment.BusinessDay. SQLite has no time zone database;
+// Vietnam has kept UTC+7 without daylight saving since 1975, so a fixed
+// offset is exact for every date this product records.
+func (r *repo) businessDay(col string) string {
+	if r.dialect == Postgres {
+		return "to_char(" + col + " AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD')"
+	}
+	return "date(" + col + ", '+7 hours')"
+}
+
+// movementsByDay is the SQL for the rollup figures recomputed from the
+// journal, one row per money movement: payment credits (the stall line of
+// a Received entry, dated by the transfer's business day, as
+// ConfirmTransfer does) and refunds (the stall line of a RefundSent entry,
+// dated by the day it was journaled, as settleRefund does).
+func (r *repo) movementsByDay() string {
+	return `SELECT j.stall_id, j.payment_id, ` + r.businessDay("t.occurred_at") + ` AS day, j.provider,
+	       1 AS payments, -j.amount AS amount, 0 AS refunds, 0 AS refunded
+	    FROM journal j
+	    JOIN transfers t ON t.provider = j.provider AND t.event_id = j.event_id
+	    WHERE j.account LIKE 'stall:%' AND j.refund_id IS NULL AND j.amount < 0
+	    UNION ALL
+	    SELECT j.stall_id, j.payment_id, ` + r.businessDay("j.created_at") + `, j.provider,
+	       0, 0, 1, j.amount
+	    FROM journal j
+	    WHERE j.account LIKE 'stall:%' AND j.refund_id IS NOT NULL`
+}
+
+// RebuildRollups implements app.ReportStore. On PostgreSQL it first locks
+// stall_daily against writes (reads go on), so a payment confirmed during
+// the rebuild either committed before it (and is in the journal it reads)
+// or waits and adds its increment to the rebuilt rows. SQLite's IMMEDIATE
+// transactions already exclude every other writer.
+func (r *repo) RebuildRollups(ctx context.Context) (int64, error) {
+	if !r.inTx {
+		return 0, errs.E(errs.Internal, "RebuildRollups must run in a transaction")
+	}
+	if r.dialect == Postgres {
+		if err := r.q(ctx).Exec(`LOCK TABLE stall_daily IN EXCLUSIVE MODE`).Error; err != nil {
+			return 0, translate(err)
+		}
+	}
+	if err := r.q(ctx).Exec(`DELETE FROM stall_daily`).Error; err != nil {
+		return 0, translate(err)
+	}
+	q := `INSERT INTO stall_daily (stall_id, day, provider, shard, market_id, district_id, payments, amount, refunds, refunded)
+	SELECT m.stall_id, m.day, m.provider, 0, p.market_id, p.district_id,
+	       SUM(m.payments), SUM(m.amount), SUM(m.refunds), SUM(m.refunded)
+	FROM (` + r.movementsByDay() + `) m
+	JOIN payments p ON p.id = m.payment_id
+	GROUP BY m.stall_id, m.day, m.provider, p.market_id, p.district_id`
+	res := r.q(ctx).Exec(q)
+	return res.RowsAffected, translate(res.Error)
+}
+
+// CompactRollups implements app.ReportStore. Shards exist so concurrent
+// payments to one stall do not queue on one row; once a day is over they
+// only cost report time, so they are folded into shard 0. On PostgreSQL the
+// DELETE … RETURNING hands over each row as of its deletion (waiting for a
+// concurrent increment to commit first), so nothing is lost; an increment
+// arriving later for that day simply starts a new shard row.
+func (r *repo) CompactRollups(ctx context.Context, before string) (int64, error) {
+	if r.dialect == Postgres {
+		res := r.q(ctx).Exec(`WITH moved AS (
+		    DELETE FROM stall_daily WHERE day < ? AND shard <> 0
+		    RETURNING stall_id, day, provider, market_id, district_id, payments, amount, refunds, refunded
+		)
+		INSERT INTO stall_daily (stall_id, day, provider, shard, market_id, district_id, payments, amount, refunds, refunded)
+		SELECT stall_id, day, provider, 0, MIN(market_id), MIN(district_id), SUM(payments), SUM(amount), SUM(refunds), SUM(refunded)
+		FROM moved
+		GROUP BY stall_id, day, provider
+		ON CONFLICT (stall_id, day, provider, shard) DO UPDATE SET
+		    payments = stall_daily.payments + EXCLUDED.payments,
+		    amount   = stall_daily.amount + EXCLUDED.amount,
+		    refunds  = stall_daily.refunds + EXCLUDED.refunds,
+		    refunded = stall_daily.refunded + EXCLUDED.refunded`, before)
+		return res.RowsAffected, translate(res.Error)
+	}
+	if !r.inTx {
+		return 0, errs.E(errs.Internal, "CompactRollups must run in a transaction on SQLite")
+	}
+	res := r.q(ctx).Exec(`INSERT INTO stall_daily (stall_id, day, provider, shard, market_id, district_id, payments, amount, refunds, refunded)
+	SELECT stall_id, day, provider, 0, MIN(market_id), MIN(district_id), SUM(payments), SUM(amount), SUM(refunds), SUM(refunded)
+	FROM stall_daily
+	WHERE day < ? AND shard <> 0
+	GROUP BY stall_id, day, provider
+	ON CONFLICT (stall_id, day, provider, shard) DO UPDATE SET
+	    payments = stall_daily.payments + excluded.payments,
+	    amount   = stall_daily.amount + excluded.amount,
+	    refunds  = stall_daily.refunds + excluded.refunds,
+	    refunded = stall_daily.refunded + excluded.refunded`, before)
+	if res.Error != nil {
+		return 0, translate(res.Error)
+	}
+	n := res.RowsAffected
+	if err := r.q(ctx).Exec(`DELETE FROM stall_daily WHERE day < ? AND shard <> 0`, before).Error; err != nil {
+		return 0, translate(err)
+	}
+	return n, nil
+}
+
+// AuditRollups implements app.ReportStore: every (stall, business day,
+// provider) of the rollups must hold exactly the payments, amounts, refunds
+// and refunded amounts the journal records, and every rollup row must name
+// its stall's market and district.
+func (r *repo) AuditRollups(ctx context.Context) ([]string, error) {
+	var out []string
+	q := `SELECT x.stall_id, x.day, x.provider, SUM(x.jp), SUM(x.ja), SUM(x.jr), SUM(x.jf), SUM(x.dp), SUM(x.da), SUM(x.dr), SUM(x.df)
+	FROM (
+	    SELECT m.stall_id, m.day, m.provider, m.payments AS jp, m.amount AS ja, m.refunds AS jr, m.refunded AS jf,
+	           0 AS dp, 0 AS da, 0 AS dr, 0 AS df
+	    FROM (` + r.movementsByDay() + `) m
+	    UNION ALL
+	    SELECT stall_id, day, provider, 0, 0, 0, 0, payments, amount, refunds, refunded FROM stall_daily
+	) x
+	GROUP BY x.stall_id, x.day, x.provider
+	HAVING SUM(x.jp) <> SUM(x.dp) OR SUM(x.ja) <> SUM(x.da) OR SUM(x.jr) <> SUM(x.dr) OR SUM(x.jf) <> SUM(x.df)
+	ORDER BY x.stall_id, x.day, x.provider`
+	err := r.each(ctx, q, nil, func(rows *sql.Rows) error {
+		var stall, day, prov string
+		var jp, ja, jr, jf, dp, da, dr, df int64
+		if err := rows.Scan(&stall, &day, &prov, &jp, &ja, &jr, &jf, &dp, &da, &dr, &df); err != nil {
+			return err
+		}
+		out = append(out, fmt.Sprintf("rollup differs from journal: stall %s day %s provider %s: journal %d payments / %d đồng, %d refunds / %d đồng; rollup %d / %d, %d / %d",
+			stall, day, prov, jp, ja, jr, jf, dp, da, dr, df))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = r.each(ctx, `SELECT DISTINCT d.stall_id FROM stall_daily d JOIN stalls s ON s.id = d.stall_id
+	WHERE d.market_id <> s.market_id OR d.district_id <> s.district_id ORDER BY d.stall_id`, nil, func(rows *sql.Rows) error {
+		var stall string
+		if err := rows.Scan(&stall); err != nil {
+			return err
+		}
+		out = append(out, "rollup names another market or district than its stall: stall "+stall)
+		return nil
+	})
+	return out, err
+}
+
+// each runs a raw query and calls fn for every row.
+func (r *repo) each(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := r.q(ctx).Raw(q, args...).Rows()
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return translate(err)
+		}
+	}
+	return translate(rows.Err())
+}
