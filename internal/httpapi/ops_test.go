@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -206,6 +208,26 @@ func TestClientIPCannotBeSpoofed(t *testing.T) {
 			header: map[string]string{"X-Forwarded-For": fmt.Sprintf("203.0.113.%d", i), "X-Real-IP": fmt.Sprintf("198.51.100.%d", i)}})
 		if i >= 2 && r.status != 429 {
 			t.Fatalf("request %d with a forged X-Forwarded-For got %d, want 429: the client chose its own rate-limit key", i+1, r.status)
+		}
+	}
+}
+
+// TestFallbackStatusIsTheHandlers: a page handler that writes a body
+// without an explicit WriteHeader answers 200, not gin's unmatched-route 404.
+func TestFallbackStatusIsTheHandlers(t *testing.T) {
+	st := storetest.Open(t, store.SQLite)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /plain", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	srv := httptest.NewServer(httpapi.New(app.New(st, nil, app.DefaultConfig(), nil), httpapi.Options{Fallback: mux}))
+	defer srv.Close()
+	for path, want := range map[string]int{"/plain": 200, "/missing": 404, "/v1/missing": 404} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
 		}
 	}
 }

@@ -92,6 +92,9 @@ func New(svc *app.Service, opt Options) http.Handler {
 	r.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders, s.validURL, s.bodyLimit)
 	r.NoRoute(func(c *gin.Context) {
 		if opt.Fallback != nil && !strings.HasPrefix(c.Request.URL.Path, "/v1/") {
+			// gin presets 404 for unmatched routes; a handler that writes
+			// without calling WriteHeader means 200, as net/http does.
+			c.Status(http.StatusOK)
 			opt.Fallback.ServeHTTP(c.Writer, c.Request)
 			return
 		}
