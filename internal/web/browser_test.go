@@ -278,8 +278,13 @@ func TestBrowserPaymentLoop(t *testing.T) {
 		chromedp.Click("#pay", q),
 		chromedp.WaitVisible(".ok", q),
 	)
+	paid := time.Now() // the bank has taken the money; its webhook is on its way
 
 	var live, polite, same string
+	v.run(chromedp.WaitVisible("#dyn-done", q))
+	shown := time.Since(paid)
+	t.Logf("bank transfer done → payment shown on the vendor's page in %v", shown.Round(time.Millisecond))
+	writeArtifact(t, "webhook-to-page.txt", fmt.Sprintf("bank transfer done → payment shown on the vendor page: %v\n", shown.Round(time.Millisecond)))
 	v.run(chromedp.WaitVisible("#dyn-done", q),
 		waitText("#dyn-done-text", "Đã nhận 35.000 ₫"),
 		waitText("#announce", "Đã nhận 35.000 đồng"),
@@ -467,4 +472,17 @@ func TestBrowserReconnect(t *testing.T) {
 		t.Error("the page reloaded")
 	}
 	v.noErrors()
+}
+
+// writeArtifact saves a measured figure next to the screenshots.
+func writeArtifact(t *testing.T, name, text string) {
+	t.Helper()
+	dir := filepath.Join("..", "..", "artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Log(err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+		t.Log(err)
+	}
 }
