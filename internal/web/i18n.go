@@ -218,6 +218,7 @@ var dict = map[string]msg{
 	"public.step2":    {"Quét mã trên, nhập số tiền cần trả.", "Scan the code above and type the amount."},
 	"public.step3":    {"Xác nhận chuyển khoản; tiểu thương sẽ nghe thông báo ngay.", "Confirm the transfer; the trader hears it at once."},
 	"public.download": {"Tải mã QR (PNG) để in", "Download the QR (PNG) to print"},
+	"qr.poster":       {"Tải tấm in mã QR (PDF, A5) để dán ở sạp", "Download the printable QR poster (PDF, A5) for the stall"},
 	"public.ocop":     {"Sản phẩm OCOP của sạp", "OCOP products at this stall"},
 }
 

@@ -288,8 +288,35 @@ func (s *server) stallView(ctx context.Context, id string) (*stallView, error) {
 	}
 	// Trusted: rendered by our own encoder from digits and fixed markup.
 	v.QRSVG = template.HTML(svg)
+	offers, err := s.svc.StallProducts(ctx, market.Actor{}, st.ID)
+	if err != nil {
+		return nil, err
+	}
+	var items []ocopItem
+	for _, o := range offers {
+		it := ocopItem{ID: o.ProductID, NameVI: o.ProductNameVI, NameEN: o.ProductNameEN, Price: o.Price.Format()}
+		// Stars come from the product's active certificate, now.
+		if pv, err := s.svc.Product(ctx, o.ProductID); err == nil {
+			it.Stars = pv.Stars
+		} else if !errs.Is(err, errs.NotFound) {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	if len(items) > 0 {
+		v.OCOP = items
+	}
 	return v, nil
 }
+
+// ocopItem is one OCOP product a stall sells, as its public page shows it.
+type ocopItem struct {
+	ID, NameVI, NameEN, Price string
+	Stars                     int
+}
+
+// StarsText renders a star rating for people and screen readers alike.
+func (o ocopItem) StarsText() string { return strings.Repeat("★", o.Stars) }
 
 // mustParsePages parses every page once per language: the translation
 // function is bound at parse time, so templates just say {{t "key"}} and a
@@ -306,6 +333,7 @@ func mustParsePages(as *assets) map[string]map[string]*template.Template {
 			"asset":      as.url,
 			"cat":        func(c string) (string, error) { return trErr(lang, "cat."+c) },
 			"categories": func() []string { return market.Categories },
+			"lang":       func() string { return lang },
 		}
 		base := template.Must(template.New("layout").Funcs(funcs).ParseFS(files, "templates/layout.html"))
 		for _, n := range names {

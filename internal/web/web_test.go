@@ -242,6 +242,28 @@ func TestPublicStallPage(t *testing.T) {
 
 // decodeSVGQR rasterises the renderer's SVG (one horizontal run per
 // "Mx yhWv1h-Wz") at 4 px per module and decodes it with a QR reader.
+// TestPublicStallOCOPProducts: the OCOP products a stall sells appear on
+// its public page with their current stars and price.
+func TestPublicStallOCOPProducts(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.svc.ConfigureOCOP(ctx, app.OCOPConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SeedOCOP(ctx, f.market.DistrictID, f.market.ID, f.active.ID); err != nil {
+		t.Fatal(err)
+	}
+	body := string(get(t, f.h, "/s/"+f.active.ID).body)
+	for _, want := range []string{`id="ocop-h"`, "Khô cá lóc Vị Thủy", "★★★★", "₫"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("public stall page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `data-hook="ocop" aria-labelledby="ocop-h" hidden`) {
+		t.Error("OCOP section hidden although the stall sells products")
+	}
+}
+
 func decodeSVGQR(t *testing.T, svg string) string {
 	t.Helper()
 	vb := regexp.MustCompile(`viewBox="0 0 (\d+) (\d+)"`).FindStringSubmatch(svg)

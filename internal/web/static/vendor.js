@@ -504,6 +504,9 @@
     const link = $('st-link');
     link.href = '/s/' + enc(S.stall.id);
     link.textContent = (document.body.dataset.publicUrl || '') + '/s/' + S.stall.id;
+    const poster = $('st-poster');
+    poster.href = `/v1/stalls/${enc(S.stall.id)}/poster.pdf?size=A5&lang=${document.documentElement.lang === 'en' ? 'en' : 'vi'}`;
+    poster.setAttribute('download', `vietqr-${S.stall.stall_number}.pdf`);
     openOverlay('ov-static', 'st-close');
   }
   function closeStatic() { closeOverlay('ov-static'); }
