@@ -284,7 +284,8 @@ func TestBrowserPaymentLoop(t *testing.T) {
 	v.run(chromedp.WaitVisible("#dyn-done", q))
 	shown := time.Since(paid)
 	t.Logf("bank transfer done → payment shown on the vendor's page in %v", shown.Round(time.Millisecond))
-	writeArtifact(t, "webhook-to-page.txt", fmt.Sprintf("bank transfer done → payment shown on the vendor page: %v\n", shown.Round(time.Millisecond)))
+	must(t, os.WriteFile(filepath.Join(artifacts(t), "webhook-to-page.txt"),
+		[]byte(fmt.Sprintf("bank transfer done → payment shown on the vendor page: %v\n", shown.Round(time.Millisecond))), 0o644))
 	v.run(chromedp.WaitVisible("#dyn-done", q),
 		waitText("#dyn-done-text", "Đã nhận 35.000 ₫"),
 		waitText("#announce", "Đã nhận 35.000 đồng"),
@@ -472,17 +473,4 @@ func TestBrowserReconnect(t *testing.T) {
 		t.Error("the page reloaded")
 	}
 	v.noErrors()
-}
-
-// writeArtifact saves a measured figure next to the screenshots.
-func writeArtifact(t *testing.T, name, text string) {
-	t.Helper()
-	dir := filepath.Join("..", "..", "artifacts")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Log(err)
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-		t.Log(err)
-	}
 }
