@@ -26,8 +26,6 @@ type PaymentStore interface {
 	// StallsByAccount returns the stalls paid into this bank account.
 	StallsByAccount(ctx context.Context, bin, account string) ([]market.Stall, error)
 
-	// TransferExists reports whether (provider, eventID) is already in the inbox.
-	TransferExists(ctx context.Context, provider, eventID string) (bool, error)
 	// InsertTransfer records t unless (Provider, EventID) is already there;
 	// it returns false for a duplicate. Concurrent inserts of one event wait
 	// for each other, so exactly one returns true.

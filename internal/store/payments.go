@@ -202,12 +202,6 @@ func (r transferRow) toTransfer() payment.Transfer {
 	return t
 }
 
-func (r *repo) TransferExists(ctx context.Context, provider, eventID string) (bool, error) {
-	var n int64
-	err := r.q(ctx).Model(&transferRow{}).Where("provider = ? AND event_id = ?", provider, eventID).Limit(1).Count(&n).Error
-	return n > 0, translate(err)
-}
-
 func (r *repo) InsertTransfer(ctx context.Context, t *payment.Transfer) (bool, error) {
 	row := transferRow{Provider: t.Provider, EventID: t.EventID, BankBIN: t.BankBIN, Account: t.Account, Amount: t.Amount.Dong(),
 		Content: t.Content, Reference: t.Reference, Incoming: t.Incoming, OccurredAt: t.OccurredAt.UTC(),
