@@ -418,3 +418,27 @@ func TestExpiry(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditDetectsRollupDrift: a rollup changed behind the journal's back —
+// or one with no journal at all — fails the audit, on both databases.
+func TestAuditDetectsRollupDrift(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		ctx := context.Background()
+		_, _, err := f.svc.ConfirmTransfer(ctx, f.transfer(12000, "chuyen tien"), payment.SourceWebhook)
+		must(t, err)
+		f.audit(t)
+		_, err = st.SQL().Exec(`INSERT INTO stall_daily (stall_id, day, provider, shard, market_id, district_id, payments, amount, refunds, refunded)
+			VALUES ('ghost-stall', '2026-11-22', 'mockbank', 0, 'm', 'd', 1, 5000, 0, 0)`)
+		must(t, err)
+		bad, err := f.svc.Audit(ctx)
+		must(t, err)
+		found := false
+		for _, b := range bad {
+			found = found || strings.Contains(b, "stall journal balance differs from rollups: ghost-stall")
+		}
+		if !found {
+			t.Fatalf("audit missed a rollup with no journal: %v", bad)
+		}
+	})
+}

@@ -495,19 +495,8 @@ func (r *repo) Audit(ctx context.Context) ([]string, error) {
 			WHERE COALESCE(-j.s, 0) <> COALESCE(d.s, 0)`},
 	}
 	for _, c := range checks {
-		q := c.sql
-		if r.dialect == SQLite && strings.Contains(q, "FULL OUTER JOIN") {
-			// SQLite gained FULL OUTER JOIN in 3.39; modernc's build has it, but
-			// keep the check portable by emulating with two LEFT JOINs.
-			q = `SELECT a.k, a.v FROM (
-				SELECT j.stall_id AS k, -j.s - COALESCE(d.s, 0) AS v FROM (SELECT stall_id, SUM(amount) AS s FROM journal WHERE account LIKE 'stall:%' GROUP BY stall_id) j
-				LEFT JOIN (SELECT stall_id, SUM(amount) - SUM(refunded) AS s FROM stall_daily GROUP BY stall_id) d ON d.stall_id = j.stall_id
-				UNION ALL
-				SELECT d.stall_id, COALESCE(0, 0) - d.s FROM (SELECT stall_id, SUM(amount) - SUM(refunded) AS s FROM stall_daily GROUP BY stall_id) d
-				WHERE NOT EXISTS (SELECT 1 FROM journal j WHERE j.stall_id = d.stall_id AND j.account LIKE 'stall:%')
-			) a WHERE a.v <> 0`
-		}
-		rows, err := r.q(ctx).Raw(q).Rows()
+		// FULL OUTER JOIN works on both engines (SQLite has it since 3.39).
+		rows, err := r.q(ctx).Raw(c.sql).Rows()
 		if err != nil {
 			return nil, translate(fmt.Errorf("%s: %w", c.name, err))
 		}
