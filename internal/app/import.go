@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/market4/market4/internal/errs"
@@ -115,7 +116,7 @@ func (s *Service) parseImport(ctx context.Context, m *market.Market, r io.Reader
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !contains(ImportColumns, h) {
+		if !slices.Contains(ImportColumns, h) {
 			return nil, nil, nil, errs.Field("file", fmt.Sprintf("unknown column %q; expected %s", h, strings.Join(ImportColumns, ",")))
 		}
 		if _, dup := col[h]; dup {
@@ -226,13 +227,4 @@ func csvMsg(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -156,7 +157,7 @@ func (s *Service) settleRefund(ctx context.Context, refundID, userID string, ide
 				return err
 			}
 			if err := tx.AddDaily(ctx, DailyDelta{StallID: p.StallID, MarketID: p.MarketID, DistrictID: p.DistrictID,
-				Day: payment.BusinessDay(now), Provider: p.Provider, Shard: int(now.UnixNano() % rollupShards), Refunds: 1, Refunded: r.Amount.Dong()}); err != nil {
+				Day: payment.BusinessDay(now), Provider: p.Provider, Shard: rand.IntN(rollupShards), Refunds: 1, Refunded: r.Amount.Dong()}); err != nil {
 				return err
 			}
 		} else {

@@ -4,6 +4,7 @@
 package market
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -181,7 +182,7 @@ func (s *Stall) Validate() error {
 	fs.Check(s.MarketID != "", "market_id", "is required")
 	fs.Check(stallNumberOK(s.StallNumber), "stall_number", "must be 1–16 letters, digits, '-' or '/'")
 	fs.Check(textOK(s.Name, 1, 100), "name", "must be 1–100 characters on one line")
-	fs.Check(validCategory(s.Category), "category", "must be one of "+strings.Join(Categories, ", "))
+	fs.Check(slices.Contains(Categories, s.Category), "category", "must be one of "+strings.Join(Categories, ", "))
 	if _, ok := vietqr.LookupBank(s.BankBIN); !ok {
 		fs.Add("bank_bin", "is not a NAPAS bank BIN (see GET /v1/banks)")
 	}
@@ -223,15 +224,6 @@ func accountOK(s string) bool {
 		}
 	}
 	return true
-}
-
-func validCategory(c string) bool {
-	for _, k := range Categories {
-		if c == k {
-			return true
-		}
-	}
-	return false
 }
 
 // CanTransition reports whether a stall may move from one status to another.

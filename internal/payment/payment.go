@@ -7,6 +7,7 @@ package payment
 import (
 	"crypto/rand"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,12 +160,7 @@ func FindOrderCodes(content string) []string {
 	var out []string
 	for i := 0; i+OrderCodeLen <= len(n); i++ {
 		if n[i] == 'M' && n[i+1] == '4' && IsOrderCode(n[i:i+OrderCodeLen]) {
-			c := n[i : i+OrderCodeLen]
-			dup := false
-			for _, o := range out {
-				dup = dup || o == c
-			}
-			if !dup {
+			if c := n[i : i+OrderCodeLen]; !slices.Contains(out, c) {
 				out = append(out, c)
 			}
 		}
