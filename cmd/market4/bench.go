@@ -126,7 +126,8 @@ func cmdBench(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 // account numbers at real banks, through the use cases.
 func seedBench(ctx context.Context, p *product, n int) ([]benchAccount, error) {
 	admin := market.Actor{Role: market.RoleAdmin}
-	tag := strconv.FormatInt(time.Now().UnixNano(), 36)
+	run := time.Now().UnixNano() / 1000
+	tag := strconv.FormatInt(run, 36)
 	d, err := p.svc.CreateDistrict(ctx, admin, market.District{Name: "Bench " + tag, Province: "Bench"})
 	if err != nil {
 		return nil, err
@@ -142,13 +143,8 @@ func seedBench(ctx context.Context, p *product, n int) ([]benchAccount, error) {
 	for i := range accts {
 		bin := bins[i%len(bins)]
 		b, _ := vietqr.LookupBank(bin)
-		accts[i] = benchAccount{gateway: b.ShortName, number: fmt.Sprintf("9%s%05d", tag[len(tag)-6:], i)}
-		accts[i].number = strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return '0' + r%10
-		}, accts[i].number)
+		// Digits only, fresh per run: 9 + 6 digits of the clock + the index.
+		accts[i] = benchAccount{gateway: b.ShortName, number: fmt.Sprintf("9%06d%05d", run%1_000_000, i)}
 		fmt.Fprintf(&csv, "B%04d,Bench %d,other,%s,%s,BENCH VENDOR\n", i, i, bin, accts[i].number)
 	}
 	if _, err := p.svc.ImportStalls(ctx, admin, m.ID, strings.NewReader(csv.String()), nil); err != nil {
@@ -257,13 +253,16 @@ func (g *webhookGen) send(ctx context.Context) error {
 
 // pgbenchScript is the bare SQL of one confirmation as DESIGN §4 defines
 // it: insert the payment, insert its two journal lines, update the stall's
-// totals — with the stall picked at random from the seeded ones.
+// totals — with the stall picked at random from the seeded ones. The two
+// journal lines share one entry id and go in one statement, as the
+// product writes them.
 const pgbenchScript = `\set s random(1, :nstalls)
 BEGIN;
 INSERT INTO payments (id, stall_id, market_id, district_id, order_code, kind, channel, provider, amount, paid, description, status, qr_payload, pay_url, provider_ref, created_at, expires_at, paid_at, updated_at)
   SELECT gen_random_uuid()::text, id, market_id, district_id, gen_random_uuid()::text, 'static', 'bank_qr', 'pgbench', 50000, 50000, '', 'succeeded', '', '', '', now(), now(), now(), now() FROM bench_stalls WHERE n = :s;
-INSERT INTO journal (entry_id, account, amount, stall_id, provider, created_at) SELECT e, 'clearing:pgbench', 50000, id, 'pgbench', now() FROM bench_stalls, (SELECT gen_random_uuid()::text AS e) x WHERE n = :s;
-INSERT INTO journal (entry_id, account, amount, stall_id, provider, created_at) SELECT 'x', 'stall:' || id, -50000, id, 'pgbench', now() FROM bench_stalls WHERE n = :s;
+INSERT INTO journal (entry_id, account, amount, stall_id, provider, created_at)
+  SELECT e.id, v.account, v.amount, b.id, 'pgbench', now() FROM bench_stalls b, (SELECT gen_random_uuid()::text AS id) e,
+  LATERAL (VALUES ('clearing:pgbench', 50000::bigint), ('stall:' || b.id, -50000::bigint)) v(account, amount) WHERE b.n = :s;
 INSERT INTO stall_daily (stall_id, day, provider, shard, market_id, district_id, payments, amount, refunds, refunded)
   SELECT id, to_char(now(), 'YYYY-MM-DD'), 'pgbench', :s % 8, market_id, district_id, 1, 50000, 0, 0 FROM bench_stalls WHERE n = :s
   ON CONFLICT (stall_id, day, provider, shard) DO UPDATE SET payments = stall_daily.payments + 1, amount = stall_daily.amount + 50000;
