@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/market4/market4/internal/browsertest"
 	"github.com/market4/market4/pkg/vietqr"
 )
 
@@ -40,7 +41,7 @@ func TestBrowserRegistrationApproval(t *testing.T) {
 	p := startProduct(t)
 	v := b.tab(2 * time.Minute)
 
-	dir := artifacts(t)
+	dir := browsertest.Artifacts(t)
 	v.run(chromedp.Navigate(p.base+"/app/register"), chromedp.WaitVisible("#r-account", q))
 	v.audit("register: account")
 	v.run(chromedp.SendKeys("#ra-name", "Lê Văn Bảy", q),
@@ -130,7 +131,7 @@ func TestBrowserVendorScreens(t *testing.T) {
 	p := startProduct(t)
 	st := p.activeStall(vendorPhone, "A01", "Rau sạch Cô Ba", "0071000123456")
 	v := b.tab(time.Minute)
-	dir := artifacts(t)
+	dir := browsertest.Artifacts(t)
 
 	v.run(chromedp.Navigate(p.base+"/"), waitText("h1", "Chợ 4.0"))
 	v.audit("landing")
@@ -195,7 +196,7 @@ func shot(t *testing.T, v *tab, path string) {
 	if b := img.Bounds(); b.Dx() != 360 || b.Dy() != 740 {
 		t.Errorf("%s: screenshot is %v, want 360×740", filepath.Base(path), b)
 	}
-	if vr := pixelVariance(img); vr < 200 {
+	if vr := browsertest.Variance(img); vr < 200 {
 		t.Errorf("%s: screenshot looks blank (pixel variance %.0f)", filepath.Base(path), vr)
 	}
 	must(t, os.WriteFile(path, buf, 0o644))
@@ -229,7 +230,7 @@ func TestBrowserPublicStall(t *testing.T) {
 		}
 	}
 	v.audit("public stall page")
-	shot(t, v, filepath.Join(artifacts(t), "public-stall-360x740.png"))
+	shot(t, v, filepath.Join(browsertest.Artifacts(t), "public-stall-360x740.png"))
 	v.noErrors()
 }
 
@@ -284,7 +285,7 @@ func TestBrowserPaymentLoop(t *testing.T) {
 	v.run(chromedp.WaitVisible("#dyn-done", q))
 	shown := time.Since(paid)
 	t.Logf("bank transfer done → payment shown on the vendor's page in %v", shown.Round(time.Millisecond))
-	must(t, os.WriteFile(filepath.Join(artifacts(t), "webhook-to-page.txt"),
+	must(t, os.WriteFile(filepath.Join(browsertest.Artifacts(t), "webhook-to-page.txt"),
 		[]byte(fmt.Sprintf("bank transfer done → payment shown on the vendor page: %v\n", shown.Round(time.Millisecond))), 0o644))
 	v.run(chromedp.WaitVisible("#dyn-done", q),
 		waitText("#dyn-done-text", "Đã nhận 35.000 ₫"),
@@ -300,7 +301,7 @@ func TestBrowserPaymentLoop(t *testing.T) {
 		t.Errorf("aria-live=%q, same document=%q", polite, same)
 	}
 	v.audit("vendor: paid")
-	shot(t, v, filepath.Join(artifacts(t), "vendor-paid-360x740.png"))
+	shot(t, v, filepath.Join(browsertest.Artifacts(t), "vendor-paid-360x740.png"))
 
 	// A shopper pays the printed static QR, typing 20.000 đ.
 	v.run(chromedp.Click("#dyn-next", q), chromedp.WaitNotVisible("#ov-dyn", q),
@@ -324,7 +325,7 @@ func TestBrowserPaymentLoop(t *testing.T) {
 		t.Errorf("refund dialog offers %q", amount)
 	}
 	v.audit("vendor: refund dialog")
-	shot(t, v, filepath.Join(artifacts(t), "vendor-refund-360x740.png"))
+	shot(t, v, filepath.Join(browsertest.Artifacts(t), "vendor-refund-360x740.png"))
 	v.run(chromedp.Click("#rf-ok", q),
 		waitJS(`!document.getElementById('refund-dlg').open`),
 		waitText("#announce", "Đã hoàn 20.000 ₫"),
@@ -334,7 +335,7 @@ func TestBrowserPaymentLoop(t *testing.T) {
 		chromedp.ScrollIntoView("#today-h", q),
 	)
 	v.audit("vendor: today's payments")
-	shot(t, v, filepath.Join(artifacts(t), "vendor-today-360x740.png"))
+	shot(t, v, filepath.Join(browsertest.Artifacts(t), "vendor-today-360x740.png"))
 	if same != "yes" {
 		t.Error("the vendor page reloaded")
 	}
@@ -380,7 +381,7 @@ func TestBrowserOfflineAndWeight(t *testing.T) {
 		"warm reload while logged in (API calls and the live stream included):\n  page's requests: %.0f B\n  server sent: %d B\n      %s\n",
 		cold, j(coldLines), coldSrv, j(coldSrvLines), warm, j(warmLines), warmSrv, j(warmSrvLines), session, sessionSrv, j(sessionSrvLines))
 	t.Log(report)
-	must(t, os.WriteFile(filepath.Join(artifacts(t), "page-weight.txt"), []byte(report), 0o644))
+	must(t, os.WriteFile(filepath.Join(browsertest.Artifacts(t), "page-weight.txt"), []byte(report), 0o644))
 	if cold > 100_000 || coldSrv > 100_000 {
 		t.Errorf("cold vendor page %.0f B (server sent %d B); budget 100 KB", cold, coldSrv)
 	}
@@ -400,12 +401,12 @@ func TestBrowserOfflineAndWeight(t *testing.T) {
 		waitText("#conn", "Mất kết nối"),
 		waitText("#stall-name", "A01 · Rau sạch Cô Ba"),
 	)
-	shot(t, v, filepath.Join(artifacts(t), "vendor-offline-360x740.png"))
+	shot(t, v, filepath.Join(browsertest.Artifacts(t), "vendor-offline-360x740.png"))
 	v.run(chromedp.Click("#show-static", q),
 		chromedp.WaitVisible("#ov-static", q),
 		waitJS(`document.getElementById('st-qr').complete && document.getElementById('st-qr').naturalWidth > 0`),
 	)
-	shot(t, v, filepath.Join(artifacts(t), "vendor-offline-qr-360x740.png"))
+	shot(t, v, filepath.Join(browsertest.Artifacts(t), "vendor-offline-qr-360x740.png"))
 }
 
 // TestBrowser3G times the first visit of the vendor page on an emulated

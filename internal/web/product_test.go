@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
 	"image/png"
 	"io"
 	"log/slog"
@@ -13,9 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -31,6 +27,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/market4/market4/internal/app"
+	"github.com/market4/market4/internal/browsertest"
 	"github.com/market4/market4/internal/httpapi"
 	"github.com/market4/market4/internal/market"
 	"github.com/market4/market4/internal/provider/mockbank"
@@ -230,84 +227,17 @@ func must(t testing.TB, err error) {
 
 // ---- browser ---------------------------------------------------------
 
-// chromePath finds Chromium: $MARKET4_CHROME, then the usual names.
-func chromePath() string {
-	if p := os.Getenv("MARKET4_CHROME"); p != "" {
-		return p
-	}
-	for _, n := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // browser is one headless Chromium process with a fresh profile. Without
 // Chromium the test is skipped — unless MARKET4_REQUIRE_BROWSER=1 (CI),
 // which turns the skip into a failure.
 type browser struct {
-	t     *testing.T
-	alloc context.Context
-	root  context.Context // first tab; keeps the browser alive
+	t    *testing.T
+	root context.Context // first tab; keeps the browser alive
 }
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	path := chromePath()
-	if path == "" {
-		if os.Getenv("MARKET4_REQUIRE_BROWSER") == "1" {
-			t.Fatal("Chromium not found and MARKET4_REQUIRE_BROWSER=1 (install: apt-get install -y chromium)")
-		}
-		t.Skip("Chromium not found; set MARKET4_REQUIRE_BROWSER=1 to fail instead")
-	}
-	// A fresh profile per browser. Not t.TempDir(): Chromium's helper
-	// processes may still be writing to it for a moment after the browser
-	// is gone, which would fail the test at cleanup.
-	profile, err := os.MkdirTemp("", "market4-chromium-")
-	must(t, err)
-	t.Cleanup(func() {
-		for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox, // containers run as root
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(360, 740),
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	// The pinned cdproto predates some enum values of today's Chromium
-	// (e.g. IPAddressSpace "Loopback"); those events are dropped, which
-	// these tests can live with, so keep the log quiet about them.
-	quiet := func(format string, args ...any) {
-		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "could not unmarshal event") && !strings.Contains(msg, "unhandled node event") {
-			t.Logf("chromedp: %s", msg)
-		}
-	}
-	root, cancelRoot := chromedp.NewContext(alloc, chromedp.WithErrorf(quiet))
-	if err := chromedp.Run(root); err != nil {
-		cancelRoot()
-		cancelAlloc()
-		if os.Getenv("MARKET4_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("start Chromium: %v", err)
-		}
-		t.Skipf("Chromium does not start here: %v", err)
-	}
-	t.Cleanup(func() { cancelRoot(); cancelAlloc() })
-	return &browser{t: t, alloc: alloc, root: root}
+	return &browser{t: t, root: browsertest.Start(t, 360, 740)}
 }
 
 // tab is one page in its own browser context (separate cookies and
@@ -455,43 +385,6 @@ func (tb *tab) scanQR(sel string) string {
 		tb.t.Fatalf("scan the QR on screen: %v", err)
 	}
 	return res.GetText()
-}
-
-// artifacts is the repository's git-ignored artifacts/ folder.
-func artifacts(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	must(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-	out := filepath.Join(dir, "artifacts")
-	must(t, os.MkdirAll(out, 0o755))
-	return out
-}
-
-// pixelVariance is the variance of the grey level: ~0 for a blank image.
-func pixelVariance(img image.Image) float64 {
-	b := img.Bounds()
-	var sum, sq, n float64
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			v := float64(r+g+bl) / 3 / 257
-			sum += v
-			sq += v * v
-			n++
-		}
-	}
-	m := sum / n
-	return sq/n - m*m
 }
 
 // auditJS checks what can be checked mechanically on the visible page:

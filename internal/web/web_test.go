@@ -21,6 +21,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/market4/market4/internal/app"
+	"github.com/market4/market4/internal/browsertest"
 	"github.com/market4/market4/internal/market"
 	"github.com/market4/market4/internal/store"
 	"github.com/market4/market4/internal/store/storetest"
@@ -485,7 +486,7 @@ func TestManifestAndIcons(t *testing.T) {
 		if b := img.Bounds(); b.Dx() != want || b.Dy() != want {
 			t.Errorf("icon %s is %v, declared %s", ic.Src, b, ic.Sizes)
 		}
-		if variance(img) < 1000 {
+		if browsertest.Variance(img) < 1000 {
 			t.Errorf("icon %s is blank", ic.Src)
 		}
 		sizes[ic.Sizes+" "+ic.Purpose] = true
@@ -495,24 +496,6 @@ func TestManifestAndIcons(t *testing.T) {
 			t.Errorf("no %s icon", want)
 		}
 	}
-}
-
-// variance is the variance of the grey level over all pixels: near zero
-// for a blank image.
-func variance(img image.Image) float64 {
-	b := img.Bounds()
-	var sum, sq, n float64
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			v := float64(r+g+bl) / 3 / 257
-			sum += v
-			sq += v * v
-			n++
-		}
-	}
-	mean := sum / n
-	return sq/n - mean*mean
 }
 
 func TestServiceWorker(t *testing.T) {

@@ -6,12 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"image"
 	"image/color"
 	"image/png"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +19,8 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/market4/market4/internal/browsertest"
 )
 
 // The banking app in headless Chromium at a 360×740 phone viewport: a QR
@@ -29,22 +29,6 @@ import (
 // without Chromium unless MARKET4_REQUIRE_BROWSER=1, which makes it fail.
 
 var byQuery = chromedp.ByQuery
-
-// chromium finds the browser: $MARKET4_CHROME, /usr/bin/chromium, then PATH.
-func chromium() string {
-	if p := os.Getenv("MARKET4_CHROME"); p != "" {
-		return p
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	for _, n := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	return ""
-}
 
 // phone is one headless Chromium with a fresh profile and one tab,
 // recording script errors and CSP violations.
@@ -57,49 +41,9 @@ type phone struct {
 
 func newPhone(t *testing.T) *phone {
 	t.Helper()
-	path := chromium()
-	if path == "" {
-		if os.Getenv("MARKET4_REQUIRE_BROWSER") == "1" {
-			t.Fatal("Chromium not found and MARKET4_REQUIRE_BROWSER=1 (install: apt-get install -y chromium)")
-		}
-		t.Skip("Chromium not found; set MARKET4_REQUIRE_BROWSER=1 to fail instead")
-	}
-	// Not t.TempDir(): Chromium's helpers may still write to the profile
-	// for a moment after the browser is gone, failing the cleanup.
-	profile, err := os.MkdirTemp("", "mockbank-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(360, 740),
-	)
-	// The pinned cdproto predates some event values of today's Chromium;
-	// those events are dropped, which this test can live with.
-	quiet := func(format string, args ...any) {
-		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "could not unmarshal event") && !strings.Contains(msg, "unhandled node event") {
-			t.Logf("chromedp: %s", msg)
-		}
-	}
-	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithErrorf(quiet))
+	ctx := browsertest.Start(t, 360, 740)
 	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() { cancelT(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(cancelT)
 	p := &phone{t: t, ctx: ctx}
 	chromedp.ListenTarget(ctx, func(ev any) {
 		p.mu.Lock()
@@ -118,10 +62,7 @@ func newPhone(t *testing.T) *phone {
 		}
 	})
 	if err := chromedp.Run(ctx, runtime.Enable(), cdplog.Enable(), chromedp.EmulateViewport(360, 740)); err != nil {
-		if os.Getenv("MARKET4_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("start Chromium: %v", err)
-		}
-		t.Skipf("Chromium does not start here: %v", err)
+		t.Fatalf("prepare the tab: %v", err) // Chromium itself started
 	}
 	return p
 }
@@ -195,30 +136,6 @@ func jsQuote(s string) string {
 	return string(b)
 }
 
-// repoArtifacts is the repository's git-ignored artifacts/ folder.
-func repoArtifacts(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-	out := filepath.Join(dir, "artifacts")
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // screenshotTo captures the viewport, checks it is 360×740 and not blank,
 // and writes it.
 func (p *phone) screenshotTo(name string) {
@@ -232,28 +149,12 @@ func (p *phone) screenshotTo(name string) {
 	if b := img.Bounds(); b.Dx() != 360 || b.Dy() != 740 {
 		p.t.Errorf("%s: screenshot is %v, want 360×740", name, b)
 	}
-	if v := greyVariance(img); v < 200 {
+	if v := browsertest.Variance(img); v < 200 {
 		p.t.Errorf("%s: screenshot looks blank (grey variance %.0f)", name, v)
 	}
-	if err := os.WriteFile(filepath.Join(repoArtifacts(p.t), name), buf, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(browsertest.Artifacts(p.t), name), buf, 0o644); err != nil {
 		p.t.Fatal(err)
 	}
-}
-
-func greyVariance(img image.Image) float64 {
-	b := img.Bounds()
-	var sum, sq, n float64
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			v := float64(r+g+bl) / 3 / 257
-			sum += v
-			sq += v * v
-			n++
-		}
-	}
-	m := sum / n
-	return sq/n - m*m
 }
 
 func TestBrowserBankApp(t *testing.T) {

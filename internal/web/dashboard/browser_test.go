@@ -3,7 +3,6 @@ package dashboard_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +12,8 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/market4/market4/internal/browsertest"
 )
 
 // TestDashboardInBrowser renders the dashboard and the open data page in
@@ -20,34 +21,8 @@ import (
 // violation, and saves screenshots to artifacts/. It skips without
 // Chromium unless MARKET4_REQUIRE_BROWSER=1.
 func TestDashboardInBrowser(t *testing.T) {
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("MARKET4_REQUIRE_BROWSER") == "1" {
-			t.Fatal("Chromium not found and MARKET4_REQUIRE_BROWSER=1 (install: apt-get install -y chromium)")
-		}
-		t.Skip("Chromium not found; set MARKET4_REQUIRE_BROWSER=1 to fail instead")
-	}
 	s := newSite(t)
-	profile, err := os.MkdirTemp("", "market4-dashboard-chromium-")
-	must(t, err)
-	t.Cleanup(func() {
-		for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Headless,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900))
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(string, ...any) {})) // cdproto lags Chromium: unknown enum values are noise
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel := context.WithTimeout(browsertest.Start(t, 1280, 900), 90*time.Second)
 	defer cancel()
 	var mu sync.Mutex
 	var problems []string
@@ -67,11 +42,11 @@ func TestDashboardInBrowser(t *testing.T) {
 			}
 		}
 	})
-	dir := artifactsDir(t)
+	dir := browsertest.Artifacts(t)
 	var bars, rows int
 	var shot, shotEN, shotOD []byte
 	q := chromedp.ByQuery
-	err = chromedp.Run(ctx,
+	err := chromedp.Run(ctx,
 		cdplog.Enable(),
 		chromedp.Navigate(s.srv.URL+"/dashboard?from=2026-11-01&to=2026-11-20"),
 		chromedp.WaitVisible(`input[name=phone]`, q),
@@ -105,24 +80,4 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("browser reported:\n%s", strings.Join(problems, "\n"))
 	}
 	t.Logf("screenshots in %s", dir)
-}
-
-// artifactsDir is <repo>/artifacts.
-func artifactsDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	must(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-	out := filepath.Join(dir, "artifacts")
-	must(t, os.MkdirAll(out, 0o755))
-	return out
 }
