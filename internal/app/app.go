@@ -7,6 +7,8 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -146,6 +148,10 @@ type Service struct {
 	log       *slog.Logger
 	providers map[string]provider.Provider
 	hub       *Hub
+
+	ocopMu sync.Mutex                // guards the first, lazy OCOP configuration
+	ocopSt atomic.Pointer[ocopState] // stamp keys and scan settings (ConfigureOCOP)
+	logSt  atomic.Pointer[logState]  // transparency log settings (UseTransparencyLog)
 }
 
 // New wires a Service. A nil clock means time.Now; a nil logger discards.

@@ -9,11 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
-	"weak"
 
 	"github.com/market4/market4/internal/errs"
 	"github.com/market4/market4/internal/ocop"
@@ -90,38 +88,23 @@ func (s *Service) rememberKey(ctx context.Context, st *ocopState, k ocop.Key) er
 	return nil
 }
 
-// ocopStates holds each Service's OCOP state beside the Service rather than
-// in it, because app.go (the Service struct) belongs to the foundation; the
-// weak key lets a discarded Service (tests build hundreds) be collected.
-var (
-	ocopStates sync.Map // weak.Pointer[Service] → *ocopState
-	ocopInit   sync.Mutex
-)
-
-func (s *Service) setOCOP(st *ocopState) {
-	key := weak.Make(s)
-	if _, loaded := ocopStates.Swap(key, st); !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Service]) { ocopStates.Delete(k) }, key)
-	}
-}
-
-// ocopState returns the Service's OCOP state, configuring the demo
-// defaults (ephemeral key, random device secret) on first use when
-// ConfigureOCOP was never called.
+// ocop returns the Service's OCOP state, configuring the demo defaults
+// (ephemeral key, random device secret) on first use when ConfigureOCOP
+// was never called.
 func (s *Service) ocop(ctx context.Context) (*ocopState, error) {
-	if v, ok := ocopStates.Load(weak.Make(s)); ok {
-		return v.(*ocopState), nil
+	if st := s.ocopSt.Load(); st != nil {
+		return st, nil
 	}
-	ocopInit.Lock()
-	defer ocopInit.Unlock()
-	if v, ok := ocopStates.Load(weak.Make(s)); ok {
-		return v.(*ocopState), nil
+	s.ocopMu.Lock()
+	defer s.ocopMu.Unlock()
+	if st := s.ocopSt.Load(); st != nil {
+		return st, nil
 	}
 	st, err := s.newOCOPState(ctx, OCOPConfig{})
 	if err != nil {
 		return nil, err
 	}
-	s.setOCOP(st)
+	s.ocopSt.Store(st)
 	return st, nil
 }
 
@@ -134,7 +117,7 @@ func (s *Service) ConfigureOCOP(ctx context.Context, cfg OCOPConfig) error {
 	if err != nil {
 		return err
 	}
-	s.setOCOP(st)
+	s.ocopSt.Store(st)
 	return nil
 }
 

@@ -7,11 +7,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
-	"weak"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -85,10 +83,7 @@ type LogOptions struct {
 	SweepRows int64
 }
 
-// logState is a Service's log configuration. It lives beside Service
-// (keyed by a weak pointer, dropped when the Service is collected) rather
-// than in it so this feature adds no field to Service; wiring goes through
-// UseTransparencyLog.
+// logState is a Service's log configuration, set by UseTransparencyLog.
 type logState struct {
 	opt      LogOptions
 	origin   string
@@ -101,8 +96,6 @@ type logState struct {
 	// restart re-detects them).
 	skipAfter int64
 }
-
-var logStates sync.Map // weak.Pointer[Service] → *logState
 
 // UseTransparencyLog turns the log on: the sequencer (RunSequencer,
 // SequenceOnce) signs checkpoints with opt.SignerKey and the proof and
@@ -138,9 +131,7 @@ func (s *Service) UseTransparencyLog(opt LogOptions) error {
 		opt.SweepRows = 200_000
 	}
 	opt.VerifierKey = vkey
-	key := weak.Make(s)
-	logStates.Store(key, &logState{opt: opt, origin: opt.Origin, vkey: vkey, lastSkip: map[string]bool{}})
-	runtime.AddCleanup(s, func(k weak.Pointer[Service]) { logStates.Delete(k) }, key)
+	s.logSt.Store(&logState{opt: opt, origin: opt.Origin, vkey: vkey, lastSkip: map[string]bool{}})
 	return nil
 }
 
@@ -170,11 +161,11 @@ func verifierFromSigner(skey string) (name, vkey string, err error) {
 }
 
 func (s *Service) log0() (*logState, error) {
-	v, ok := logStates.Load(weak.Make(s))
-	if !ok {
+	st := s.logSt.Load()
+	if st == nil {
 		return nil, errs.E(errs.Unavailable, "the transparency log is not configured on this server")
 	}
-	return v.(*logState), nil
+	return st, nil
 }
 
 // LogVerifierKey returns the key that verifies this log's checkpoints.
