@@ -78,3 +78,34 @@ func BenchmarkFold(b *testing.B) {
 		Fold("Trà sen Tây Hồ – Đặc sản Hà Nội")
 	}
 }
+
+// BenchmarkVerifySignature compares the signature check alone with
+// crypto/ed25519 and with the precomputed key curve25519-voi gives
+// (verifySig, same acceptance rules).
+func BenchmarkVerifySignature(b *testing.B) {
+	kr := testRing(b)
+	signed, err := kr.Sign(mustGS1(b, "L2026A", "7KX9M2QH4TZZ"), testNow)
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := kr.byID[signed.KeyID]
+	msg := appendMessage(nil, signed, signed.KeyID)
+	b.Run("crypto-ed25519", func(b *testing.B) {
+		for b.Loop() {
+			if !verifySig(k.Public, nil, msg, signed.Sig) {
+				b.Fatal("rejected")
+			}
+		}
+	})
+	b.Run("voi-expanded", func(b *testing.B) {
+		x := kr.expanded[k.ID]
+		if x == nil {
+			b.Fatal("no expanded key")
+		}
+		for b.Loop() {
+			if !verifySig(k.Public, x, msg, signed.Sig) {
+				b.Fatal("rejected")
+			}
+		}
+	})
+}
