@@ -3,7 +3,6 @@ package mockbank
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/market4/market4/internal/provider/delivery"
 	"github.com/market4/market4/pkg/money"
 	"github.com/market4/market4/pkg/vietqr"
 )
@@ -178,22 +178,17 @@ type Transaction struct {
 
 // Delivery states.
 const (
-	DeliveryPending   = "pending"
-	DeliveryHeld      = "held"
-	DeliveryDelivered = "delivered"
-	DeliveryFailed    = "failed"
-	DeliveryNone      = "none"
+	DeliveryPending   = delivery.Pending
+	DeliveryHeld      = delivery.Held
+	DeliveryDelivered = delivery.Delivered
+	DeliveryFailed    = delivery.Failed
+	DeliveryNone      = delivery.None
 )
 
-// Attempt is one try at delivering one copy of a notification.
-type Attempt struct {
-	Copy    int       `json:"copy"` // 0 the original, 1…N the duplicates
-	N       int       `json:"n"`    // 1-based attempt number within the copy
-	At      time.Time `json:"at"`
-	Status  int       `json:"status"` // HTTP status; 0 when nothing came back
-	Dropped bool      `json:"dropped,omitempty"`
-	Error   string    `json:"error,omitempty"`
-}
+// Attempt is one try at delivering one copy of a notification: Copy 0 is
+// the original, 1…N the duplicates; N counts from 1 within the copy;
+// Status is 0 when nothing came back.
+type Attempt = delivery.Attempt
 
 // Entry is one line of an account's history.
 type Entry struct {
@@ -275,15 +270,12 @@ const (
 // one process, plus a SePay-style notification service watching every
 // payee account. Safe for concurrent use.
 type Bank struct {
-	cfg    Config
-	log    *slog.Logger
-	ctx    context.Context // cancelled by Close; bounds every delivery
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mux    *http.ServeMux
+	cfg Config
+	log *slog.Logger
+	out *delivery.Sender // delivers the notifications; their state is guarded by mu
+	mux *http.ServeMux
 
 	mu       sync.Mutex
-	closed   bool
 	nextID   int64
 	faults   Faults
 	shoppers map[string]*shopperAcct
@@ -293,7 +285,6 @@ type Bank struct {
 	byID     map[int64]*txn
 	byRef    map[string]*txn
 	refunds  map[string]*refundRecord
-	held     map[int64]chan struct{} // out_of_order notifications waiting for a later one
 }
 
 type shopperAcct struct {
@@ -308,12 +299,9 @@ type payeeAcct struct {
 }
 
 type txn struct {
-	t       Transaction
-	body    []byte // the webhook body, fixed at creation
-	faults  Faults
-	dropped int  // attempts dropped so far (DropFirst)
-	sent    bool // an attempt has gone out (releases earlier held ones)
-	copies  int  // copies still trying
+	t    Transaction   // Delivery and Attempts are filled in by snapshot
+	body []byte        // the webhook body, fixed at creation
+	job  *delivery.Job // the notification; nil when not notified
 }
 
 type refundRecord struct {
@@ -333,26 +321,8 @@ func New(cfg Config) *Bank {
 		cfg.PlatformURL = "http://localhost:8080"
 	}
 	cfg.PlatformURL = strings.TrimRight(cfg.PlatformURL, "/")
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second}
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Backoff <= 0 {
-		cfg.Backoff = time.Second
-	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 5 * time.Minute
-	}
-	if cfg.MaxBackoff < cfg.Backoff {
-		cfg.MaxBackoff = cfg.Backoff
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 10
-	}
-	if cfg.HoldTimeout <= 0 {
-		cfg.HoldTimeout = time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -372,9 +342,8 @@ func New(cfg Config) *Bank {
 		byID:     map[int64]*txn{},
 		byRef:    map[string]*txn{},
 		refunds:  map[string]*refundRecord{},
-		held:     map[int64]chan struct{}{},
 	}
-	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.out = newSender(b) // the retry and hold defaults are delivery's
 	for _, s := range cfg.Shoppers {
 		if _, dup := b.shoppers[s.Number]; !dup {
 			b.order = append(b.order, s.Number)
@@ -388,13 +357,7 @@ func New(cfg Config) *Bank {
 // Close stops every delivery (in-flight requests are cancelled) and waits
 // for the goroutines to return. Later transfers and refunds are refused.
 // Safe to call more than once.
-func (b *Bank) Close() {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
-	b.cancel()
-	b.wg.Wait()
-}
+func (b *Bank) Close() { b.out.Close() }
 
 // SetFaults replaces the global faults applied to transfers that carry
 // none of their own.
@@ -466,7 +429,7 @@ func (b *Bank) Transfer(req TransferRequest) (Transaction, error) {
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
+	if b.out.Closed() {
 		return Transaction{}, &Error{Status: http.StatusServiceUnavailable, Code: CodeClosed, Message: "the bank is closed"}
 	}
 	s, ok := b.shoppers[req.FromAccount]
@@ -508,7 +471,7 @@ func (b *Bank) Transfer(req TransferRequest) (Transaction, error) {
 		CounterpartyBIN: s.BIN, CounterpartyAccount: s.Number, Content: content, ReferenceCode: t.ReferenceCode})
 
 	x := b.record(t, "in", qr.BIN, qr.AccountNumber, faults)
-	b.queue(x)
+	b.queue(x, faults)
 	return b.snapshot(x), nil
 }
 
@@ -550,7 +513,7 @@ func (b *Bank) refund(req RefundRequest) (Refund, bool, error) {
 		}
 		return rec.refund, true, nil
 	}
-	if b.closed {
+	if b.out.Closed() {
 		return Refund{}, false, &Error{Status: http.StatusServiceUnavailable, Code: CodeClosed, Message: "the bank is closed"}
 	}
 	rec := &refundRecord{req: req}
@@ -588,10 +551,8 @@ func (b *Bank) refund(req RefundRequest) (Refund, bool, error) {
 	f := b.faults
 	f.Mangle = "" // mangling is about payers' apps; the refund text is the bank's own
 	x := b.record(t, "out", p.bin, p.number, f)
-	if b.cfg.InOnly {
-		x.t.Delivery = DeliveryNone
-	} else {
-		b.queue(x)
+	if !b.cfg.InOnly {
+		b.queue(x, f) // otherwise not notified: Delivery "none"
 	}
 	rec.refund = Refund{RefundID: req.RefundID, TransferID: orig.t.ID, TransactionID: id, ReferenceCode: t.ReferenceCode,
 		Amount: amount, Status: "succeeded", RefundedTotal: orig.t.Refunded, Remaining: orig.t.Amount - orig.t.Refunded,
@@ -749,13 +710,11 @@ func (b *Bank) record(t Transaction, dir, bin, account string, f Faults) *txn {
 		ReferenceCode: t.ReferenceCode, Description: t.Description,
 	}
 	t.Faults = f
-	t.Delivery = DeliveryPending
-	t.Attempts = []Attempt{}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(t.Webhook) // plain struct: cannot fail
-	x := &txn{t: t, body: bytes.TrimRight(buf.Bytes(), "\n"), faults: f}
+	x := &txn{t: t, body: bytes.TrimRight(buf.Bytes(), "\n")}
 	b.txns = append(b.txns, x)
 	b.byID[t.ID] = x
 	b.byRef[t.ReferenceCode] = x
@@ -765,7 +724,7 @@ func (b *Bank) record(t Transaction, dir, bin, account string, f Faults) *txn {
 // snapshot copies a movement for callers. Called with b.mu held.
 func (b *Bank) snapshot(x *txn) Transaction {
 	t := x.t
-	t.Attempts = slices.Clone(x.t.Attempts)
+	t.Delivery, t.Attempts = x.job.State()
 	return t
 }
 

@@ -1,182 +1,47 @@
 package mockbank
 
 import (
-	"bytes"
-	"io"
+	"log/slog"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/market4/market4/internal/provider/delivery"
 )
 
-// queue starts the delivery of x's notification. Called with b.mu held and
-// b.closed false, so Close's wg.Wait never races a wg.Add.
-func (b *Bank) queue(x *txn) {
-	var hold chan struct{}
-	if x.faults.OutOfOrder {
-		hold = make(chan struct{})
-		b.held[x.t.ID] = hold
-		x.t.Delivery = DeliveryHeld
-	}
-	x.copies = 1 + x.faults.Duplicates
-	b.wg.Add(1)
-	go b.deliver(x, hold)
+// newSender builds the bank's notification sender: SePay's rules (any 2xx
+// acknowledges) on the shared delivery loop, under the bank's own lock.
+func newSender(b *Bank) *delivery.Sender {
+	return delivery.New(delivery.Config{
+		Lock: &b.mu, Client: b.cfg.Client, Now: b.cfg.Now,
+		Backoff: b.cfg.Backoff, MaxBackoff: b.cfg.MaxBackoff, MaxAttempts: b.cfg.MaxAttempts, HoldTimeout: b.cfg.HoldTimeout,
+		Header: http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Market4-MockBank/1 (SePay-compatible)"}},
+		Kind:   "webhook", Logger: b.log,
+	})
 }
 
-// deliver runs one notification: the delay, the out-of-order hold, then
-// 1+Duplicates concurrent copies, each retried until acknowledged.
-func (b *Bank) deliver(x *txn, hold chan struct{}) {
-	defer b.wg.Done()
-	f := x.faults // fixed at creation; read without the lock
-	id := x.t.ID
-	if f.DelayMS > 0 && !b.sleep(time.Duration(f.DelayMS)*time.Millisecond) {
-		return
+// queue starts the delivery of x's notification with faults f. Called with
+// b.mu held and the bank not closed. Movements are queued in id order, so
+// an out_of_order notification waits for the next movement's.
+func (b *Bank) queue(x *txn, f Faults) {
+	body := x.body
+	x.job = &delivery.Job{
+		URL:        b.cfg.PlatformURL + WebhookPath,
+		Sign:       func(t time.Time) delivery.Request { return b.sign(f, t, body) },
+		Delay:      time.Duration(f.DelayMS) * time.Millisecond,
+		Duplicates: f.Duplicates,
+		DropFirst:  f.DropFirst,
+		OutOfOrder: f.OutOfOrder,
+		LogAttr:    slog.Int64("id", x.t.ID),
 	}
-	if hold != nil {
-		timer := time.NewTimer(b.cfg.HoldTimeout)
-		select {
-		case <-hold:
-		case <-timer.C:
-			b.log.Warn("out_of_order hold timed out: no later notification was sent", "id", id)
-		case <-b.ctx.Done():
-			timer.Stop()
-			return
-		}
-		timer.Stop()
-		b.mu.Lock()
-		if ch, ok := b.held[id]; ok && ch == hold {
-			delete(b.held, id)
-		}
-		if x.t.Delivery == DeliveryHeld {
-			x.t.Delivery = DeliveryPending
-		}
-		b.mu.Unlock()
-	}
-	// The first attempts of all copies share one signed header, so the
-	// duplicates are byte-for-byte the same request.
-	first := b.sign(f, b.cfg.Now(), x.body)
-	var wg sync.WaitGroup
-	for c := 0; c <= f.Duplicates; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b.deliverCopy(x, c, first)
-		}()
-	}
-	wg.Wait()
+	b.out.Queue(x.job)
 }
 
-// deliverCopy tries one copy up to MaxAttempts times with exponential
-// backoff, until the platform answers 2xx.
-func (b *Bank) deliverCopy(x *txn, c int, first string) {
-	f := x.faults
-	id := x.t.ID
-	wait := b.cfg.Backoff
-	delivered := false
-	defer func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		x.copies--
-		if x.copies == 0 && x.t.Delivery != DeliveryDelivered && b.ctx.Err() == nil {
-			x.t.Delivery = DeliveryFailed
-			b.log.Warn("webhook gave up", "id", id, "attempts", len(x.t.Attempts))
-		}
-	}()
-	for n := 1; n <= b.cfg.MaxAttempts && !delivered; n++ {
-		if n > 1 {
-			if !b.sleep(wait) {
-				return
-			}
-			wait = min(2*wait, b.cfg.MaxBackoff)
-		}
-		at := b.cfg.Now()
-		b.mu.Lock()
-		drop := x.dropped < f.DropFirst
-		if drop {
-			x.dropped++
-			x.t.Attempts = append(x.t.Attempts, Attempt{Copy: c, N: n, At: at, Dropped: true, Error: "dropped (drop_first fault)"})
-		}
-		b.mu.Unlock()
-		if drop {
-			b.log.Debug("webhook attempt dropped", "id", id, "copy", c, "attempt", n)
-			continue
-		}
-		header := first
-		if n > 1 {
-			header = b.sign(f, at, x.body)
-		}
-		status, errText := b.post(header, x.body)
-		if b.ctx.Err() != nil {
-			return // closing: the attempt was cut short, not answered
-		}
-		delivered = status >= 200 && status < 300
-		b.mu.Lock()
-		x.t.Attempts = append(x.t.Attempts, Attempt{Copy: c, N: n, At: at, Status: status, Error: errText})
-		if delivered {
-			x.t.Delivery = DeliveryDelivered
-		}
-		if !x.sent {
-			x.sent = true
-			b.releaseHeldBefore(id)
-		}
-		b.mu.Unlock()
-		b.log.Debug("webhook attempt", "id", id, "copy", c, "attempt", n, "status", status)
-	}
-	if delivered {
-		b.log.Info("webhook delivered", "id", id, "copy", c)
-	}
-}
-
-// releaseHeldBefore lets every out_of_order notification older than id go.
-// Called with b.mu held.
-func (b *Bank) releaseHeldBefore(id int64) {
-	for hid, ch := range b.held {
-		if hid < id {
-			close(ch)
-			delete(b.held, hid)
-		}
-	}
-}
-
-// sign signs body at t, with a wrong key under the bad_signature fault.
-func (b *Bank) sign(f Faults, t time.Time, body []byte) string {
+// sign signs body at t — with a wrong key under the bad_signature fault —
+// into the attempt's X-Mockbank-Signature header; the body never changes.
+func (b *Bank) sign(f Faults, t time.Time, body []byte) delivery.Request {
 	secret := b.cfg.Secret
 	if f.BadSignature {
 		secret += "#not-the-shared-secret"
 	}
-	return Sign(secret, t, body)
-}
-
-// post sends one attempt and returns the HTTP status (0 when the request
-// failed) and, for a failure, a short explanation.
-func (b *Bank) post(header string, body []byte) (int, string) {
-	req, err := http.NewRequestWithContext(b.ctx, http.MethodPost, b.cfg.PlatformURL+WebhookPath, bytes.NewReader(body))
-	if err != nil {
-		return 0, err.Error()
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Market4-MockBank/1 (SePay-compatible)")
-	req.Header.Set(SignatureHeader, header)
-	resp, err := b.cfg.Client.Do(req)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // drain so the connection is reused
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp.StatusCode, ""
-	}
-	return resp.StatusCode, string(snippet)
-}
-
-// sleep waits d, or returns false when the bank is closing.
-func (b *Bank) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-b.ctx.Done():
-		return false
-	}
+	return delivery.Request{Header: http.Header{SignatureHeader: {Sign(secret, t, body)}}, Body: body}
 }

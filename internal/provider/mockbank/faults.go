@@ -3,6 +3,8 @@ package mockbank
 import (
 	"fmt"
 	"strings"
+
+	"github.com/market4/market4/internal/provider/delivery"
 )
 
 // Faults make the bank misbehave the ways real notification services do.
@@ -61,22 +63,11 @@ const (
 // truncateLen is where MangleTruncate cuts.
 const truncateLen = 20
 
-// Limits that keep a fault request from tying the simulator up.
-const (
-	maxDelayMS    = 10 * 60 * 1000
-	maxDuplicates = 20
-	maxDropFirst  = 100
-)
-
-// Validate reports the first field out of range, or nil.
+// Validate reports the first field out of range, or nil. The delivery
+// faults' limits are the ones both simulators share (delivery.CheckFaults).
 func (f Faults) Validate() error {
-	switch {
-	case f.DelayMS < 0 || f.DelayMS > maxDelayMS:
-		return fmt.Errorf("delay_ms must be from 0 to %d", maxDelayMS)
-	case f.Duplicates < 0 || f.Duplicates > maxDuplicates:
-		return fmt.Errorf("duplicates must be from 0 to %d", maxDuplicates)
-	case f.DropFirst < 0 || f.DropFirst > maxDropFirst:
-		return fmt.Errorf("drop_first must be from 0 to %d", maxDropFirst)
+	if _, err := delivery.CheckFaults(f.DelayMS, f.Duplicates, f.DropFirst); err != nil {
+		return err
 	}
 	switch f.Mangle {
 	case MangleNone, ManglePrefix, MangleNoSpace, MangleUpper, MangleTruncate, MangleAll:
@@ -87,13 +78,8 @@ func (f Faults) Validate() error {
 
 // field names Validate's fault for error responses.
 func (f Faults) field() string {
-	switch {
-	case f.DelayMS < 0 || f.DelayMS > maxDelayMS:
-		return "faults.delay_ms"
-	case f.Duplicates < 0 || f.Duplicates > maxDuplicates:
-		return "faults.duplicates"
-	case f.DropFirst < 0 || f.DropFirst > maxDropFirst:
-		return "faults.drop_first"
+	if field, _ := delivery.CheckFaults(f.DelayMS, f.Duplicates, f.DropFirst); field != "" {
+		return "faults." + field
 	}
 	return "faults.mangle"
 }

@@ -148,7 +148,7 @@ func (e *env) settle(t testing.TB, id int64, wantReceipts int) Transaction {
 	waitFor(t, func() bool {
 		tx, _ = e.bank.Transaction(id)
 		e.bank.mu.Lock()
-		copies := e.bank.byID[id].copies
+		copies := e.bank.byID[id].job.Active()
 		e.bank.mu.Unlock()
 		return copies == 0 && (tx.Delivery == DeliveryDelivered || tx.Delivery == DeliveryFailed) &&
 			len(e.plat.receipts()) >= wantReceipts
