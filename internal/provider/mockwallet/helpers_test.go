@@ -129,7 +129,7 @@ func (e *env) settle(t testing.TB, orderID string, wantReceipts int) Order {
 	waitFor(t, func() bool {
 		o, _ = e.wallet.Order(orderID)
 		e.wallet.mu.Lock()
-		copies := e.wallet.orders[orderID].copies
+		copies := e.wallet.orders[orderID].job.Active()
 		e.wallet.mu.Unlock()
 		return copies == 0 && (o.Delivery == DeliveryDelivered || o.Delivery == DeliveryFailed) &&
 			len(e.merch.receipts()) >= wantReceipts

@@ -2,8 +2,6 @@ package mockwallet
 
 import (
 	"cmp"
-	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/market4/market4/internal/provider/delivery"
 )
 
 // Amount limits of one wallet payment or refund, as MoMo's.
@@ -58,17 +58,11 @@ type Faults struct {
 	BadSignature bool `json:"bad_signature"` // sign every IPN with a wrong key
 }
 
-// Validate reports the first field out of range.
+// Validate reports the first field out of range, with the mock bank's
+// limits (delivery.CheckFaults).
 func (f Faults) Validate() error {
-	switch {
-	case f.DelayMS < 0 || f.DelayMS > 600_000:
-		return fmt.Errorf("delay_ms must be from 0 to 600000")
-	case f.Duplicates < 0 || f.Duplicates > 20:
-		return fmt.Errorf("duplicates must be from 0 to 20")
-	case f.DropFirst < 0 || f.DropFirst > 100:
-		return fmt.Errorf("drop_first must be from 0 to 100")
-	}
-	return nil
+	_, err := delivery.CheckFaults(f.DelayMS, f.Duplicates, f.DropFirst)
+	return err
 }
 
 // Order states.
@@ -80,10 +74,10 @@ const (
 
 // Delivery states of an order's IPN.
 const (
-	DeliveryNone      = "none" // not paid or canceled yet
-	DeliveryPending   = "pending"
-	DeliveryDelivered = "delivered" // some copy got 204
-	DeliveryFailed    = "failed"
+	DeliveryNone      = delivery.None // not paid or canceled yet
+	DeliveryPending   = delivery.Pending
+	DeliveryDelivered = delivery.Delivered // some copy got 204
+	DeliveryFailed    = delivery.Failed
 )
 
 // Order is an order as the simulator's JSON API shows it.
@@ -110,26 +104,16 @@ type Order struct {
 }
 
 // Attempt is one try at delivering one copy of an IPN.
-type Attempt struct {
-	Copy    int       `json:"copy"`
-	N       int       `json:"n"`
-	At      time.Time `json:"at"`
-	Status  int       `json:"status"` // HTTP status, 0 when nothing came back
-	Dropped bool      `json:"dropped,omitempty"`
-	Error   string    `json:"error,omitempty"`
-}
+type Attempt = delivery.Attempt
 
 // Wallet is the simulator. Safe for concurrent use.
 type Wallet struct {
-	cfg    Config
-	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mux    *http.ServeMux
+	cfg Config
+	log *slog.Logger
+	out *delivery.Sender // delivers the IPNs; their state is guarded by mu
+	mux *http.ServeMux
 
 	mu          sync.Mutex
-	closed      bool
 	nextTransID int64
 	faults      Faults
 	orders      map[string]*order // by orderId (payments)
@@ -140,9 +124,8 @@ type Wallet struct {
 }
 
 type order struct {
-	o       Order
-	dropped int
-	copies  int
+	o   Order         // Delivery and Attempts are filled in by snapshot
+	job *delivery.Job // the IPN; nil until paid or canceled
 }
 
 type createRecord struct {
@@ -167,23 +150,8 @@ func New(cfg Config) *Wallet {
 		cfg.SecretKey = DevSecretKey
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second}
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Backoff <= 0 {
-		cfg.Backoff = time.Second
-	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 5 * time.Minute
-	}
-	if cfg.MaxBackoff < cfg.Backoff {
-		cfg.MaxBackoff = cfg.Backoff
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 10
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -194,19 +162,13 @@ func New(cfg Config) *Wallet {
 	w := &Wallet{cfg: cfg, log: cfg.Logger.With("component", "mockwallet"), nextTransID: cfg.FirstTransID,
 		orders: map[string]*order{}, byTransID: map[int64]*order{}, creates: map[string]createRecord{},
 		refunds: map[string]refundRecord{}, refundReqs: map[string]string{}}
-	w.ctx, w.cancel = context.WithCancel(context.Background())
+	w.out = newSender(w) // the retry defaults are delivery's
 	w.mux = w.routes()
 	return w
 }
 
 // Close stops IPN deliveries and waits for them. Safe to call twice.
-func (w *Wallet) Close() {
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
-	w.cancel()
-	w.wg.Wait()
-}
+func (w *Wallet) Close() { w.out.Close() }
 
 // SetFaults replaces the global faults used by payments that bring none.
 func (w *Wallet) SetFaults(f Faults) error {
@@ -256,7 +218,7 @@ func (w *Wallet) Create(req CreateRequest, base string) CreateResponse {
 	key.Signature = ""
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
+	if w.out.Closed() {
 		return fail(ResultUnknown)
 	}
 	if rec, ok := w.creates[req.RequestID]; ok {
@@ -276,8 +238,7 @@ func (w *Wallet) Create(req CreateRequest, base string) CreateResponse {
 	}
 	o := &order{o: Order{PartnerCode: req.PartnerCode, OrderID: req.OrderID, RequestID: req.RequestID, Amount: req.Amount,
 		OrderInfo: req.OrderInfo, RedirectURL: req.RedirectURL, IPNURL: req.IPNURL, ExtraData: req.ExtraData, Lang: lang,
-		Status: StatusPending, ResultCode: ResultPending, CreatedAt: now, Refunds: []RefundTrans{}, Delivery: DeliveryNone,
-		Attempts: []Attempt{}}}
+		Status: StatusPending, ResultCode: ResultPending, CreatedAt: now, Refunds: []RefundTrans{}}}
 	w.orders[req.OrderID] = o
 	resp.ResultCode, resp.Message = ResultOK, Message(ResultOK, lang)
 	resp.PayURL = base + "/mockwallet/pay/" + url.PathEscape(req.OrderID)
@@ -309,7 +270,7 @@ func (w *Wallet) Pay(orderID string, pay bool, faults *Faults) (Order, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
+	if w.out.Closed() {
 		return Order{}, &PayError{Status: 503, Code: "closed", Message: "the wallet is closed"}
 	}
 	o, ok := w.orders[orderID]
@@ -333,10 +294,7 @@ func (w *Wallet) Pay(orderID string, pay bool, faults *Faults) (Order, error) {
 		o.o.Status, o.o.ResultCode = StatusCanceled, ResultDeclined
 	}
 	o.o.Faults = f
-	o.o.Delivery = DeliveryPending
-	o.copies = 1 + f.Duplicates
-	w.wg.Add(1)
-	go w.deliver(o)
+	w.queue(o)
 	return w.snapshot(o), nil
 }
 
@@ -421,7 +379,7 @@ func (w *Wallet) Refund(req RefundRequest) RefundResponse {
 	if _, ok := w.orders[req.OrderID]; ok {
 		return fail(ResultDuplicateOrder)
 	}
-	if w.closed {
+	if w.out.Closed() {
 		return fail(ResultUnknown)
 	}
 	remember := func(r RefundResponse) RefundResponse {
@@ -469,7 +427,7 @@ func (w *Wallet) Statement(from, to time.Time) []IPN {
 // snapshot copies an order for callers. Called with w.mu held.
 func (w *Wallet) snapshot(o *order) Order {
 	c := o.o
-	c.Attempts = slices.Clone(o.o.Attempts)
+	c.Delivery, c.Attempts = o.job.State()
 	c.Refunds = slices.Clone(o.o.Refunds)
 	return c
 }
