@@ -105,6 +105,26 @@ type StallPrice struct {
 	Price     money.Amount
 }
 
+// ProductImage is the metadata of one product photo as stored: the photo
+// (a JPEG re-encoded by the server, at most 1600 px) and its thumbnail
+// (400 px), each with its size in bytes and SHA-256 (hex). The bytes
+// themselves are read only by ProductImageBytes, never with a list.
+type ProductImage struct {
+	ID          string
+	ProductID   string
+	Position    int // 0 first; the first photo is the product's cover
+	ContentType string
+	Width       int
+	Height      int
+	Size        int
+	SHA256      string
+	ThumbWidth  int
+	ThumbHeight int
+	ThumbSize   int
+	ThumbSHA256 string
+	CreatedAt   time.Time
+}
+
 // StoredKey is the public half of a stamp key as remembered by the
 // database (private halves stay in configuration).
 type StoredKey struct {
@@ -157,7 +177,8 @@ type OfferFilter struct {
 }
 
 // OCOPStore persists OCOP producers, products, certificates, lots, stamps,
-// scans, stamp keys and stall price lists. Errors are *errs.Error values.
+// scans, stamp keys, product photos and stall price lists. Errors are
+// *errs.Error values.
 type OCOPStore interface {
 	// CreateProducer errors: Conflict (field tax_code) when the tax code is taken.
 	CreateProducer(ctx context.Context, p *Producer) error
@@ -224,6 +245,22 @@ type OCOPStore interface {
 	// SaveStampKey inserts a key if it is new; for a known key it only
 	// ever sets revoked (revocation cannot be undone).
 	SaveStampKey(ctx context.Context, k StoredKey) error
+
+	// InsertProductImage stores a photo's metadata and bytes. Errors:
+	// Conflict (field image) when the product already has a photo with the
+	// same SHA-256.
+	InsertProductImage(ctx context.Context, img *ProductImage, photo, thumb []byte) error
+	// ProductImages returns the metadata (never the bytes) of the photos
+	// of the given products, by position; a product without any has no entry.
+	ProductImages(ctx context.Context, productIDs ...string) (map[string][]ProductImage, error)
+	// ProductImageBytes returns one photo of a product with its bytes, the
+	// thumbnail's when thumb. Errors: NotFound.
+	ProductImageBytes(ctx context.Context, productID, imageID string, thumb bool) (*ProductImage, []byte, error)
+	// DeleteProductImage removes a photo and its bytes. Errors: NotFound.
+	DeleteProductImage(ctx context.Context, productID, imageID string) error
+	// SetProductImagePositions gives each photo of ids the position of its
+	// index; the caller passes every photo of the product.
+	SetProductImagePositions(ctx context.Context, productID string, ids []string) error
 
 	// ReplaceStallProducts makes the stall's price list exactly items.
 	ReplaceStallProducts(ctx context.Context, stallID string, items []StallPrice, at time.Time) error

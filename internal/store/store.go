@@ -205,6 +205,9 @@ var uniqueConstraints = map[string]conflict{
 	"certificates_decision_key": {"decision_number", "this product already has a certificate with this decision number"},
 	"lots_code_key":             {"code", "this product already has a lot with this code"},
 	"lots_ref_key":              {"ref", "clashes with another lot's public reference"},
+
+	// Product photos (migration 00005)
+	"product_images_sha_key": {"image", "this product already has this photo"},
 }
 
 // sqliteUnique maps SQLite's "UNIQUE constraint failed: <columns>" text to
@@ -222,6 +225,9 @@ var sqliteUnique = map[string]string{
 	"certificates.product_id, certificates.decision_number": "certificates_decision_key",
 	"lots.product_id, lots.code":                            "lots_code_key",
 	"lots.ref":                                              "lots_ref_key",
+
+	// Product photos (migration 00005)
+	"product_images.product_id, product_images.sha256": "product_images_sha_key",
 }
 
 // translate turns driver errors into *errs.Error; *errs.Error values and
