@@ -152,6 +152,7 @@ type Service struct {
 	ocopMu sync.Mutex                // guards the first, lazy OCOP configuration
 	ocopSt atomic.Pointer[ocopState] // stamp keys and scan settings (ConfigureOCOP)
 	logSt  atomic.Pointer[logState]  // transparency log settings (UseTransparencyLog)
+	images imageState                // product photo decoding and cache (ocopimages.go)
 }
 
 // New wires a Service. A nil clock means time.Now; a nil logger discards.

@@ -327,6 +327,7 @@ func (s *Service) CreateProduct(ctx context.Context, a market.Actor, in ProductI
 func (s *Service) UpdateProduct(ctx context.Context, a market.Actor, id string, in ProductInput) (*ProductView, error) {
 	var out Product
 	var certs []Certificate
+	var images []ProductImage
 	now := s.now()
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		p, err := tx.ProductByID(ctx, id, true)
@@ -364,13 +365,18 @@ func (s *Service) UpdateProduct(ctx context.Context, a market.Actor, id string, 
 		if err != nil {
 			return err
 		}
-		out, certs = *p, cs[p.ID]
+		imgs, err := tx.ProductImages(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		out, certs, images = *p, cs[p.ID], imgs[p.ID]
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	v := productView(out, certs, now)
+	v.Images = images
 	return &v, nil
 }
 
@@ -415,6 +421,8 @@ type ProductView struct {
 	CertState ocop.CertState
 	// Offers are the active stalls selling the product (detail view only).
 	Offers []StallOffer
+	// Images are the product's photos (metadata only), cover first.
+	Images []ProductImage
 }
 
 // productView computes a product's stars at now from its certificates.
@@ -455,8 +463,12 @@ func (s *Service) Product(ctx context.Context, id string) (*ProductView, error) 
 	if err != nil {
 		return nil, err
 	}
+	imgs, err := r.ProductImages(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
 	v := productView(*p, certs[p.ID], now)
-	v.Offers = offers
+	v.Offers, v.Images = offers, imgs[p.ID]
 	return &v, nil
 }
 
@@ -510,9 +522,15 @@ func (s *Service) ListProducts(ctx context.Context, q CatalogueQuery) ([]Product
 	if err != nil {
 		return nil, err
 	}
+	// One query for the photos of the whole page, metadata only.
+	imgs, err := r.ProductImages(ctx, ids...)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]ProductView, len(ps))
 	for i := range ps {
 		out[i] = productView(ps[i], certs[ps[i].ID], now)
+		out[i].Images = imgs[ps[i].ID]
 	}
 	return out, nil
 }
