@@ -36,7 +36,7 @@ func TestTransferDeliversSignedWebhook(t *testing.T) {
 	if tx.Delivery != DeliveryDelivered || len(tx.Attempts) != 1 || tx.Attempts[0].Status != 200 {
 		t.Fatalf("delivery = %s %+v", tx.Delivery, tx.Attempts)
 	}
-	got := e.plat.receipts()
+	got := e.plat.Receipts()
 	if len(got) != 1 || got[0].Err != nil {
 		t.Fatalf("receipts = %+v", got)
 	}
@@ -173,7 +173,7 @@ func TestTransferErrors(t *testing.T) {
 
 func TestRetriesUntilAcknowledged(t *testing.T) {
 	e := newEnv(t, nil)
-	e.plat.failFirst = 2
+	e.plat.FailFirst(2)
 	_, tx, _ := e.transfer(t, map[string]any{"from_account": an, "qr_payload": qr(t, stallBIN, stallAcct, "10000", "M4AAAAAAAA")})
 	tx = e.settle(t, tx.ID, 3)
 	var statuses []int
@@ -186,7 +186,7 @@ func TestRetriesUntilAcknowledged(t *testing.T) {
 	if !strings.Contains(tx.Attempts[0].Error, `"success":false`) {
 		t.Fatalf("attempt error %q", tx.Attempts[0].Error)
 	}
-	got := e.plat.receipts()
+	got := e.plat.Receipts()
 	if len(got) != 3 {
 		t.Fatalf("%d receipts", len(got))
 	}
@@ -203,14 +203,14 @@ func TestRetriesUntilAcknowledged(t *testing.T) {
 
 func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.MaxAttempts = 3 })
-	e.plat.status = http.StatusServiceUnavailable
+	e.plat.AnswerAll(http.StatusServiceUnavailable)
 	_, tx, _ := e.transfer(t, map[string]any{"from_account": an, "qr_payload": qr(t, stallBIN, stallAcct, "10000", "")})
 	tx = e.settle(t, tx.ID, 3)
 	if tx.Delivery != DeliveryFailed || len(tx.Attempts) != 3 {
 		t.Fatalf("delivery %s attempts %+v", tx.Delivery, tx.Attempts)
 	}
 	time.Sleep(20 * time.Millisecond)
-	if n := len(e.plat.receipts()); n != 3 {
+	if n := len(e.plat.Receipts()); n != 3 {
 		t.Fatalf("%d receipts after giving up", n)
 	}
 }
@@ -220,7 +220,7 @@ func TestFaultDuplicates(t *testing.T) {
 	_, tx, _ := e.transfer(t, map[string]any{"from_account": an, "qr_payload": qr(t, stallBIN, stallAcct, "10000", "M4AAAAAAAA"),
 		"faults": map[string]any{"duplicates": 3}})
 	tx = e.settle(t, tx.ID, 4)
-	got := e.plat.receipts()
+	got := e.plat.Receipts()
 	if len(got) != 4 || len(tx.Attempts) != 4 {
 		t.Fatalf("%d receipts, %d attempts", len(got), len(tx.Attempts))
 	}
@@ -240,12 +240,12 @@ func TestFaultDuplicates(t *testing.T) {
 
 func TestFaultDuplicatesRetryIndependently(t *testing.T) {
 	e := newEnv(t, nil)
-	e.plat.failFirst = 1 // one of the two concurrent copies fails once
+	e.plat.FailFirst(1) // one of the two concurrent copies fails once
 	_, tx, _ := e.transfer(t, map[string]any{"from_account": an, "qr_payload": qr(t, stallBIN, stallAcct, "10000", ""),
 		"faults": map[string]any{"duplicates": 1}})
 	tx = e.settle(t, tx.ID, 3)
-	if len(e.plat.receipts()) != 3 || len(tx.Attempts) != 3 {
-		t.Fatalf("%d receipts %+v", len(e.plat.receipts()), tx.Attempts)
+	if len(e.plat.Receipts()) != 3 || len(tx.Attempts) != 3 {
+		t.Fatalf("%d receipts %+v", len(e.plat.Receipts()), tx.Attempts)
 	}
 }
 
@@ -258,7 +258,7 @@ func TestFaultDropFirst(t *testing.T) {
 		tx.Attempts[0].Status != 0 {
 		t.Fatalf("attempts %+v", tx.Attempts)
 	}
-	if got := e.plat.receipts(); len(got) != 1 || got[0].Err != nil {
+	if got := e.plat.Receipts(); len(got) != 1 || got[0].Err != nil {
 		t.Fatalf("receipts %+v", got)
 	}
 }
@@ -271,12 +271,12 @@ func TestFaultOutOfOrder(t *testing.T) {
 		t.Fatalf("first transfer delivery %s", a.Delivery)
 	}
 	time.Sleep(20 * time.Millisecond) // the held one must stay held, however long
-	if n := len(e.plat.receipts()); n != 0 {
+	if n := len(e.plat.Receipts()); n != 0 {
 		t.Fatalf("%d receipts while held", n)
 	}
 	_, b, _ := e.transfer(t, map[string]any{"from_account": binh, "qr_payload": qr(t, stallBIN, stallAcct, "20000", "M4BBBBBBBB")})
 	e.settle(t, a.ID, 2)
-	got := e.plat.receipts()
+	got := e.plat.Receipts()
 	if len(got) != 2 || got[0].N.EventID != strconv.FormatInt(b.ID, 10) || got[1].N.EventID != strconv.FormatInt(a.ID, 10) {
 		t.Fatalf("receipt order %s, %s; want %d then %d", got[0].N.EventID, got[1].N.EventID, b.ID, a.ID)
 	}
@@ -306,7 +306,7 @@ func TestFaultBadSignature(t *testing.T) {
 	_, tx, _ := e.transfer(t, map[string]any{"from_account": an, "qr_payload": qr(t, stallBIN, stallAcct, "10000", "M4K3Q8ZP2A"),
 		"faults": map[string]any{"bad_signature": true}})
 	tx = e.settle(t, tx.ID, 3)
-	got := e.plat.receipts()
+	got := e.plat.Receipts()
 	if tx.Delivery != DeliveryFailed || len(got) != 3 {
 		t.Fatalf("delivery %s, %d receipts", tx.Delivery, len(got))
 	}
@@ -355,7 +355,7 @@ func TestFaultMangle(t *testing.T) {
 				t.Fatalf("transfer refused: %+v", apiErr)
 			}
 			e.settle(t, tx.ID, 1)
-			content := e.plat.receipts()[0].N.Content
+			content := e.plat.Receipts()[0].N.Content
 			if !regexp.MustCompile(`^` + strings.ReplaceAll(c.want, " ", `\x20`) + `$`).MatchString(content) {
 				t.Fatalf("content %q, want %q", content, c.want)
 			}
@@ -390,20 +390,20 @@ func TestGlobalFaults(t *testing.T) {
 	}
 	_, tx, _ := e.transfer(t, map[string]any{"from_account": an, "qr_payload": qr(t, stallBIN, stallAcct, "10000", "abc")})
 	e.settle(t, tx.ID, 2)
-	if got := e.plat.receipts(); len(got) != 2 || got[0].N.Content != "ABC" {
+	if got := e.plat.Receipts(); len(got) != 2 || got[0].N.Content != "ABC" {
 		t.Fatalf("global faults not applied: %+v", got)
 	}
 	// A transfer's own faults replace the global ones entirely.
 	_, tx, _ = e.transfer(t, map[string]any{"from_account": an, "qr_payload": qr(t, stallBIN, stallAcct, "10000", "abc"), "faults": map[string]any{}})
 	e.settle(t, tx.ID, 3)
-	if got := e.plat.receipts(); len(got) != 3 || got[2].N.Content != "abc" {
+	if got := e.plat.Receipts(); len(got) != 3 || got[2].N.Content != "abc" {
 		t.Fatalf("per-transfer faults did not replace global ones: %+v", got[2:])
 	}
 }
 
 func TestStatement(t *testing.T) {
 	e := newEnv(t, nil)
-	e.plat.status = http.StatusInternalServerError // the platform is down: no webhook gets through
+	e.plat.AnswerAll(http.StatusInternalServerError) // the platform is down: no webhook gets through
 	start := time.Now().Add(-time.Second)
 	var ids []string
 	for i, purpose := range []string{"M4AAAAAAAA", "M4BBBBBBBB", ""} {
@@ -554,8 +554,8 @@ func TestRefunds(t *testing.T) {
 		t.Fatalf("balances %+v %+v", shoppers[0], payees[0])
 	}
 	// Refunds are notified as "out" movements the platform acknowledges.
-	waitFor(t, func() bool { return len(e.plat.receipts()) == 3 })
-	for _, r := range e.plat.receipts()[1:] {
+	waitFor(t, func() bool { return len(e.plat.Receipts()) == 3 })
+	for _, r := range e.plat.Receipts()[1:] {
 		if r.Err != nil || r.N.Incoming || r.N.Account != stallAcct {
 			t.Fatalf("refund notification %+v", r)
 		}
@@ -623,7 +623,7 @@ func TestAdapterAckAndCreate(t *testing.T) {
 
 func TestCloseStopsDeliveries(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Backoff = time.Hour; c.MaxBackoff = time.Hour })
-	e.plat.status = 500
+	e.plat.AnswerAll(500)
 	_, tx, _ := e.transfer(t, map[string]any{"from_account": an, "qr_payload": qr(t, stallBIN, stallAcct, "10000", ""),
 		"faults": map[string]any{"duplicates": 2}})
 	_, held, _ := e.transfer(t, map[string]any{"from_account": an, "qr_payload": qr(t, stallBIN, stallAcct, "10000", ""),

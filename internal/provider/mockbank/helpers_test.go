@@ -2,104 +2,38 @@ package mockbank
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"github.com/market4/market4/pkg/money"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/market4/market4/internal/provider"
+	"github.com/market4/market4/internal/provider/providertest"
+	"github.com/market4/market4/pkg/money"
 	"github.com/market4/market4/pkg/vietqr"
 )
 
 const testSecret = "test-secret-0123456789abcdef"
 
-// receipt is one webhook as the platform received it.
-type receipt struct {
-	Header string
-	Body   []byte
-	N      provider.Notification
-	Err    error
-}
-
-// platform plays Market4: it verifies every webhook with the real adapter
-// and answers with the adapter's Ack, failing the first failFirst
-// deliveries with 500.
-type platform struct {
-	t         testing.TB
-	srv       *httptest.Server
-	adapter   *Provider
-	mu        sync.Mutex
-	failFirst int
-	status    int // when set, every answer uses it
-	got       []receipt
-}
-
-func newPlatform(t testing.TB) *platform {
-	t.Helper()
-	p := &platform{t: t, adapter: NewProvider(ProviderConfig{Secret: testSecret})}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/webhooks/mockbank", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		n, err := p.adapter.ParseWebhook(r.Header, body, time.Now())
-		p.mu.Lock()
-		p.got = append(p.got, receipt{Header: r.Header.Get(SignatureHeader), Body: body, N: n, Err: err})
-		k := len(p.got)
-		status := p.status
-		fail := k <= p.failFirst
-		p.mu.Unlock()
-		switch {
-		case err != nil:
-			http.Error(w, "bad signature", http.StatusUnauthorized)
-		case status != 0:
-			w.WriteHeader(status)
-		case fail:
-			code, ct, b := p.adapter.Ack(false)
-			w.Header().Set("Content-Type", ct)
-			w.WriteHeader(code)
-			w.Write(b)
-		default:
-			code, ct, b := p.adapter.Ack(true)
-			w.Header().Set("Content-Type", ct)
-			w.WriteHeader(code)
-			w.Write(b)
-		}
-	})
-	p.srv = httptest.NewServer(mux)
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *platform) receipts() []receipt {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]receipt(nil), p.got...)
-}
-
 // env is a bank wired to a platform, with its API served over HTTP.
 type env struct {
 	bank *Bank
 	api  *httptest.Server
-	plat *platform
-	prov *Provider // the adapter pointed at the bank's API
+	plat *providertest.Receiver // plays Market4, verifying with the real adapter
+	prov *Provider              // the adapter pointed at the bank's API
 }
 
 func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
-	plat := newPlatform(t)
-	cfg := Config{Secret: testSecret, PlatformURL: plat.srv.URL, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond,
+	plat := providertest.NewReceiver(t, NewProvider(ProviderConfig{Secret: testSecret}), WebhookPath, SignatureHeader)
+	cfg := Config{Secret: testSecret, PlatformURL: plat.BaseURL, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond,
 		MaxAttempts: 5, HoldTimeout: 5 * time.Second, FirstID: 1000, Logger: discardLogger()}
 	if mod != nil {
 		mod(&cfg)
 	}
 	b := New(cfg)
-	api := httptest.NewServer(b.Handler())
-	t.Cleanup(func() { api.Close(); b.Close() })
+	api := providertest.Serve(t, b.Handler(), b.Close)
 	return &env{bank: b, api: api, plat: plat, prov: NewProvider(ProviderConfig{Secret: testSecret, BaseURL: api.URL})}
 }
 
@@ -119,25 +53,11 @@ func (e *env) transfer(t testing.TB, req map[string]any) (int, Transaction, Erro
 
 func (e *env) do(t testing.TB, method, path string, v any, bearer string) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
-	if v != nil {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, e.api.URL+path, rd)
+	var h http.Header
 	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+		h = http.Header{"Authorization": {"Bearer " + bearer}}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, body
+	return providertest.Do(t, method, e.api.URL+path, v, h)
 }
 
 // settle waits until transaction id has finished delivering (delivered
@@ -145,34 +65,20 @@ func (e *env) do(t testing.TB, method, path string, v any, bearer string) (int, 
 func (e *env) settle(t testing.TB, id int64, wantReceipts int) Transaction {
 	t.Helper()
 	var tx Transaction
-	waitFor(t, func() bool {
+	providertest.WaitSettled(t, e.plat, wantReceipts, func() (string, int) {
 		tx, _ = e.bank.Transaction(id)
 		e.bank.mu.Lock()
-		copies := e.bank.byID[id].job.Active()
-		e.bank.mu.Unlock()
-		return copies == 0 && (tx.Delivery == DeliveryDelivered || tx.Delivery == DeliveryFailed) &&
-			len(e.plat.receipts()) >= wantReceipts
+		defer e.bank.mu.Unlock()
+		return tx.Delivery, e.bank.byID[id].job.Active()
 	})
 	return tx
 }
 
-func waitFor(t testing.TB, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-func mustUnmarshal(t testing.TB, b []byte, v any) {
-	t.Helper()
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("unmarshal %s: %v", b, err)
-	}
-}
+var (
+	waitFor       = providertest.WaitFor
+	mustUnmarshal = providertest.MustUnmarshal
+	discardLogger = providertest.DiscardLogger
+)
 
 // qr builds a VietQR payload for a stall account.
 func qr(t testing.TB, bin, account, amount, purpose string) string {

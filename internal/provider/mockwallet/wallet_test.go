@@ -101,7 +101,7 @@ func TestRoundTripPayPageIPNRefund(t *testing.T) {
 	if o.Status != StatusPaid || o.Delivery != DeliveryDelivered || len(o.Attempts) != 1 || o.Attempts[0].Status != 204 {
 		t.Fatalf("order %+v", o)
 	}
-	got := e.merch.receipts()
+	got := e.merch.Receipts()
 	if len(got) != 1 || got[0].Err != nil {
 		t.Fatalf("receipts %+v", got)
 	}
@@ -179,7 +179,7 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("cancel: %d %s", code, body)
 	}
 	e.settle(t, "M4CANCEL01", 1)
-	n := e.merch.receipts()[0].N
+	n := e.merch.Receipts()[0].N
 	if n.Success || n.EventID != "M4CANCEL01:1006" || n.OrderCode != "M4CANCEL01" || !n.Incoming {
 		t.Fatalf("notification %+v", n)
 	}
@@ -197,7 +197,7 @@ func TestCancel(t *testing.T) {
 
 func TestCreateRefusals(t *testing.T) {
 	e := newEnv(t, nil)
-	notify := e.merch.srv.URL + "/v1/webhooks/mockwallet"
+	notify := e.merch.URL
 	signed := func(mod func(*CreateRequest)) CreateRequest {
 		r := CreateRequest{PartnerCode: testPartner, RequestID: "REQ1", Amount: 10000, OrderID: "ORD1", OrderInfo: "x",
 			RedirectURL: "https://m4.example/", IPNURL: notify, RequestType: "captureWallet", Lang: "vi"}
@@ -299,7 +299,7 @@ func TestQuery(t *testing.T) {
 
 func TestIPNRetriesUntil204(t *testing.T) {
 	e := newEnv(t, nil)
-	e.merch.statusQ = []int{200, 500} // 200 is not MoMo's 204
+	e.merch.AnswerNext(200, 500) // 200 is not MoMo's 204
 	e.create(t, "M4RETRY001", 10000)
 	e.post(t, "/mockwallet/v1/orders/M4RETRY001/pay", nil)
 	o := e.settle(t, "M4RETRY001", 3)
@@ -307,7 +307,7 @@ func TestIPNRetriesUntil204(t *testing.T) {
 		o.Delivery != DeliveryDelivered {
 		t.Fatalf("attempts %+v", o.Attempts)
 	}
-	got := e.merch.receipts()
+	got := e.merch.Receipts()
 	for _, r := range got {
 		if r.Err != nil || r.N.EventID != got[0].N.EventID {
 			t.Fatalf("receipt %+v", r)
@@ -321,7 +321,7 @@ func TestIPNFaults(t *testing.T) {
 		e.create(t, "M4DUP00001", 10000)
 		e.post(t, "/mockwallet/v1/orders/M4DUP00001/pay", map[string]any{"faults": map[string]any{"duplicates": 2}})
 		e.settle(t, "M4DUP00001", 3)
-		got := e.merch.receipts()
+		got := e.merch.Receipts()
 		if len(got) != 3 {
 			t.Fatalf("%d receipts", len(got))
 		}
@@ -336,7 +336,7 @@ func TestIPNFaults(t *testing.T) {
 		e.create(t, "M4BADSIG01", 10000)
 		e.post(t, "/mockwallet/v1/orders/M4BADSIG01/pay", map[string]any{"faults": map[string]any{"bad_signature": true}})
 		o := e.settle(t, "M4BADSIG01", 2)
-		for _, r := range e.merch.receipts() {
+		for _, r := range e.merch.Receipts() {
 			if !errs.Is(r.Err, errs.BadSignature) {
 				t.Fatalf("accepted %+v", r)
 			}
@@ -362,7 +362,7 @@ func TestIPNFaults(t *testing.T) {
 		e.create(t, "M4DROP0001", 10000)
 		e.post(t, "/mockwallet/v1/orders/M4DROP0001/pay", nil)
 		o := e.settle(t, "M4DROP0001", 1)
-		if len(o.Attempts) != 2 || !o.Attempts[0].Dropped || o.Attempts[1].Status != 204 || len(e.merch.receipts()) != 1 {
+		if len(o.Attempts) != 2 || !o.Attempts[0].Dropped || o.Attempts[1].Status != 204 || len(e.merch.Receipts()) != 1 {
 			t.Fatalf("attempts %+v", o.Attempts)
 		}
 		if o.Attempts[0].At.Sub(o.PaidAt) < 30*time.Millisecond {
