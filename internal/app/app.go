@@ -153,6 +153,7 @@ type Service struct {
 	ocopSt atomic.Pointer[ocopState] // stamp keys and scan settings (ConfigureOCOP)
 	logSt  atomic.Pointer[logState]  // transparency log settings (UseTransparencyLog)
 	images imageState                // product photo decoding and cache (ocopimages.go)
+	lots   lotTraceCache             // lots' product, producer and certificates for verification (ocopverify.go)
 }
 
 // New wires a Service. A nil clock means time.Now; a nil logger discards.

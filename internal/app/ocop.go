@@ -144,6 +144,7 @@ func (s *Service) CreateProducer(ctx context.Context, a market.Actor, in Produce
 // key of each of its products.
 // Errors: NotFound, Unauthenticated, Forbidden, Invalid, Conflict (tax_code).
 func (s *Service) UpdateProducer(ctx context.Context, a market.Actor, id string, in ProducerInput) (*Producer, error) {
+	defer s.forgetLotTraces() // verification shows the change at once (lotTrace)
 	var out *Producer
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		p, err := tx.ProducerByID(ctx, id, true)
@@ -325,6 +326,7 @@ func (s *Service) CreateProduct(ctx context.Context, a market.Actor, in ProductI
 // issued for it: printed GS1 links carry (and sign) the GTIN.
 // Errors: NotFound, Unauthenticated, Forbidden, Invalid, Conflict (gtin).
 func (s *Service) UpdateProduct(ctx context.Context, a market.Actor, id string, in ProductInput) (*ProductView, error) {
+	defer s.forgetLotTraces() // verification shows the change at once (lotTrace)
 	var out Product
 	var certs []Certificate
 	var images []ProductImage
@@ -553,6 +555,7 @@ type CertificateInput struct {
 // Errors: NotFound (product), Unauthenticated, Forbidden, Invalid (any
 // field; decision_date in the future), Conflict (decision_number).
 func (s *Service) AddCertificate(ctx context.Context, a market.Actor, productID string, in CertificateInput) (*CertificateView, error) {
+	defer s.forgetLotTraces() // verification shows the change at once (lotTrace)
 	if a.Role == "" {
 		return nil, errs.E(errs.Unauthenticated, "log in to manage OCOP records")
 	}
@@ -591,6 +594,7 @@ func (s *Service) AddCertificate(ctx context.Context, a market.Actor, productID 
 // Errors: NotFound, Unauthenticated, Forbidden, Invalid (status), Conflict
 // (already revoked or superseded).
 func (s *Service) SetCertificateStatus(ctx context.Context, a market.Actor, id string, status string) (*CertificateView, error) {
+	defer s.forgetLotTraces() // verification shows the change at once (lotTrace)
 	to := ocop.CertStatus(status)
 	if to != ocop.CertRevoked && to != ocop.CertSuperseded {
 		return nil, errs.Field("status", "must be revoked or superseded")
@@ -741,6 +745,7 @@ func (s *Service) ListLots(ctx context.Context, a market.Actor, productID string
 // Errors: NotFound, Unauthenticated, Forbidden, Invalid (status),
 // Conflict (transition not allowed, e.g. out of recalled).
 func (s *Service) SetLotStatus(ctx context.Context, a market.Actor, id string, status string) (*Lot, error) {
+	defer s.forgetLotTraces() // verification shows the change at once (lotTrace)
 	to := ocop.LotStatus(status)
 	if !to.Valid() {
 		return nil, errs.Field("status", "must be one of active, on_hold, recalled")

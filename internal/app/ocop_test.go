@@ -748,3 +748,58 @@ func BenchmarkIssueStamps(b *testing.B) {
 		})
 	}
 }
+
+// TestOCOPVerificationLotCache: a verification reads the stamp and its
+// scans for every scan, but the lot, product, producer and certificates
+// from a per-service cache: a change made through the same service shows
+// at once, one made through another instance on the same database within
+// app.LotTraceTTL.
+func TestOCOPVerificationLotCache(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newOCOPFix(t, st)
+		pr := f.producer(t, f.staffA, "", "HTX", taxA)
+		p := f.product(t, f.staffA, pr.ID, "Trà sen", "")
+		c, err := f.svc.AddCertificate(octx, f.staffA, p.ID, app.CertificateInput{Stars: 4, DecisionNumber: "88/QĐ-UBND",
+			IssuingBody: "UBND tỉnh Hậu Giang", Level: "province", DecisionDate: "2025-06-01"})
+		must(t, err)
+		lot := f.lot(t, p.ID, "TS01", 10)
+		_, err = f.svc.IssueStamps(octx, f.staffA, lot.ID, 2)
+		must(t, err)
+		for _, step := range [][2]string{{"generated", "printed"}, {"printed", "activated"}} {
+			_, err = f.svc.TransitionLotStamps(octx, f.staffA, lot.ID, step[0], step[1])
+			must(t, err)
+		}
+		stamps, err := f.svc.ListStamps(octx, f.staffA, lot.ID, app.StampFilter{})
+		must(t, err)
+		verify := func(url string) *app.Verification {
+			t.Helper()
+			v, err := f.svc.VerifyStamp(octx, app.VerifyRequest{URL: url, DeviceID: "phone"})
+			must(t, err)
+			return v
+		}
+		if v := verify(stamps[0].URL); v.Result.Verdict != ocop.VerdictGenuineFirstScan || v.Stars != 4 {
+			t.Fatalf("first scan: %s, %d stars", v.Result.Verdict, v.Stars)
+		}
+		// Per scan: the stamp's own history is never cached.
+		if v := verify(stamps[0].URL); v.Result.Verdict != ocop.VerdictGenuineRepeat {
+			t.Fatalf("second scan: %s", v.Result.Verdict)
+		}
+		// Through this service: at once.
+		_, err = f.svc.SetCertificateStatus(octx, f.staffA, c.ID, "revoked")
+		must(t, err)
+		if v := verify(stamps[0].URL); v.Stars != 0 {
+			t.Fatalf("revoked certificate still shows %d stars", v.Stars)
+		}
+		// Through another instance: within LotTraceTTL.
+		other := app.New(st, f.clk.now, app.DefaultConfig(), nil)
+		_, err = other.SetLotStatus(octx, f.staffA, lot.ID, "recalled")
+		must(t, err)
+		deadline := time.Now().Add(app.LotTraceTTL + time.Second)
+		for verify(stamps[1].URL).Result.Verdict != ocop.VerdictRecalled {
+			if time.Now().After(deadline) {
+				t.Fatalf("recall through another instance not shown after %s", app.LotTraceTTL+time.Second)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+}

@@ -64,9 +64,10 @@ type Stamp struct {
 	VoidedAt    time.Time
 }
 
-// StampTrace is everything the verification of one stamp needs, read in
-// one query: the stamp, its lot, product, producer, the product's
-// certificates and the stamp's latest scans (newest first).
+// StampTrace is everything the verification of one stamp needs: the
+// stamp and its latest scans (newest first), read per scan by StampScans,
+// and its lot, product, producer and the product's certificates, which
+// the service caches briefly (lotTrace).
 type StampTrace struct {
 	Stamp        Stamp
 	Lot          Lot
@@ -231,10 +232,10 @@ type OCOPStore interface {
 	TransitionLotStamps(ctx context.Context, lotID string, from, to ocop.StampStatus, at time.Time) (int64, error)
 	// ListStamps pages through a lot's stamps by serial.
 	ListStamps(ctx context.Context, f StampFilter) ([]Stamp, error)
-	// TraceStamp reads a stamp with its lot, product, producer, the
-	// product's certificates and up to maxScans of the stamp's latest scans,
-	// in one query. Errors: NotFound.
-	TraceStamp(ctx context.Context, serial string, maxScans int) (*StampTrace, error)
+	// StampScans reads a stamp and up to maxScans of its latest scans
+	// (newest first) in one query: the per-scan read of a verification.
+	// Errors: NotFound.
+	StampScans(ctx context.Context, serial string, maxScans int) (*Stamp, []ocop.Scan, error)
 	// InsertScans stores scans in one statement.
 	InsertScans(ctx context.Context, scans []ScanRecord) error
 	// CountScans counts the scans of a stamp.

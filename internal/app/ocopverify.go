@@ -48,11 +48,12 @@ type Verification struct {
 const maxPreviousScans = 1000
 
 // VerifyStamp answers a scan: parse the link, verify its signature offline
-// (no database work at all for a forged link), read the stamp with its lot,
-// product, producer, certificates and latest scans in one indexed query,
-// apply ocop.Verdict at the service's clock, and record the scan (hashed
-// device, coarse province) before answering. A malformed, forged or
-// unknown link is not an error: it is the verdict "invalid".
+// (no database work at all for a forged link), read the stamp with its
+// latest scans in one indexed query (StampScans), take its lot, product,
+// producer and certificates from lotTrace, apply ocop.Verdict at the
+// service's clock, and record the scan (hashed device, coarse province)
+// before answering. A malformed, forged or unknown link is not an error:
+// it is the verdict "invalid".
 //
 // Recording is group-committed: concurrent verifications share one
 // multi-row INSERT, and each waits until its row is committed, so an
@@ -88,9 +89,12 @@ func (s *Service) VerifyStamp(ctx context.Context, in VerifyRequest) (*Verificat
 		return v, nil
 	}
 	vin.SignatureOK = true
-	r := s.store.Read()
-	t, err := r.TraceStamp(ctx, link.Serial, maxPreviousScans)
-	if errs.Is(err, errs.NotFound) || (err == nil && !sameLot(link, t)) {
+	stamp, scans, err := s.store.Read().StampScans(ctx, link.Serial, maxPreviousScans)
+	var lt *StampTrace
+	if err == nil {
+		lt, err = s.lotTrace(ctx, stamp.LotID)
+	}
+	if errs.Is(err, errs.NotFound) || (err == nil && !sameLot(link, lt)) {
 		v.LinkError = "serial: no such stamp in this lot"
 		v.Result = ocop.Verdict(vin)
 		return v, nil
@@ -98,6 +102,7 @@ func (s *Service) VerifyStamp(ctx context.Context, in VerifyRequest) (*Verificat
 	if err != nil {
 		return nil, err
 	}
+	t := &StampTrace{Stamp: *stamp, Lot: lt.Lot, Product: lt.Product, Producer: lt.Producer, Certificates: lt.Certificates, Scans: scans}
 	vin.SerialKnown = true
 	certs := make([]ocop.Certificate, len(t.Certificates))
 	for i, c := range t.Certificates {
@@ -108,7 +113,6 @@ func (s *Service) VerifyStamp(ctx context.Context, in VerifyRequest) (*Verificat
 	vin.SoldAt, vin.SoldProvinceCode = t.Stamp.SoldAt, t.Stamp.SoldProvinceCode
 	vin.Previous = t.Scans
 	v.Result = ocop.Verdict(vin)
-	t.Producer.TaxCode = ""
 	v.Trace, v.CertState = t, vin.Cert
 	if stars, c, ok := ocop.StarsAt(certs, now); ok {
 		v.Stars = stars
@@ -127,6 +131,86 @@ func (s *Service) VerifyStamp(ctx context.Context, in VerifyRequest) (*Verificat
 		return nil, err
 	}
 	return v, nil
+}
+
+// LotTraceTTL bounds how long a verification may be answered from this
+// instance's copy of a lot's status, product, producer and certificates:
+// a viral product's stamps share one lot, and reading four rarely changed
+// rows per scan was most of the database's work per verification. A
+// change made through this service is seen at once (forgetLotTraces);
+// one made through another instance, within LotTraceTTL. Certificate
+// expiry needs no refresh: it is judged at each scan's time.
+const LotTraceTTL = 2 * time.Second
+
+// maxLotTraces bounds the cache; when full it is emptied and the lots in
+// use fill it again.
+const maxLotTraces = 10_000
+
+// lotTraceCache holds StampTraces without stamp and scans, shared and
+// read-only, by lot id. gen counts invalidations, so that a read that
+// raced with a change is not cached.
+type lotTraceCache struct {
+	mu  sync.Mutex
+	m   map[string]lotTraceEntry
+	gen uint64
+}
+
+type lotTraceEntry struct {
+	t  *StampTrace
+	at time.Time // wall and monotonic clock of the read (not the service clock)
+}
+
+// lotTrace returns a lot with its product, producer (without tax code)
+// and the product's certificates, from the cache when fresh. Errors:
+// NotFound, Unavailable.
+func (s *Service) lotTrace(ctx context.Context, lotID string) (*StampTrace, error) {
+	c := &s.lots
+	c.mu.Lock()
+	e, ok := c.m[lotID]
+	gen := c.gen
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < LotTraceTTL {
+		return e.t, nil
+	}
+	at := time.Now()
+	r := s.store.Read()
+	l, err := r.LotByID(ctx, lotID, false)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.ProductByID(ctx, l.ProductID, false)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := r.ProducerByID(ctx, p.ProducerID, false)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := r.CertificatesOf(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	pr.TaxCode = ""
+	t := &StampTrace{Lot: *l, Product: *p, Producer: *pr, Certificates: certs[p.ID]}
+	c.mu.Lock()
+	if c.gen == gen {
+		if c.m == nil || len(c.m) >= maxLotTraces {
+			c.m = make(map[string]lotTraceEntry)
+		}
+		c.m[lotID] = lotTraceEntry{t: t, at: at}
+	}
+	c.mu.Unlock()
+	return t, nil
+}
+
+// forgetLotTraces empties the cache after this service changed a lot,
+// product, producer or certificate (after the change committed).
+func (s *Service) forgetLotTraces() {
+	c := &s.lots
+	c.mu.Lock()
+	clear(c.m)
+	c.gen++
+	c.mu.Unlock()
 }
 
 func indexOfCert(certs []ocop.Certificate, c *ocop.Certificate) int {

@@ -570,36 +570,19 @@ func (r *repo) ListStamps(ctx context.Context, f app.StampFilter) ([]app.Stamp, 
 	return out, nil
 }
 
-// traceSQL is the one query of a verification, by primary keys: the stamp,
-// its lot, product and producer, every certificate of the product (as a
-// JSON array) and the stamp's latest scans (as "time,device,province"
-// triples joined by ";": device hashes are base64url and provinces digits,
-// so neither separator can occur), all in one row. Only what the verdict
-// and the page need is read. The aggregates differ by dialect (traceFor);
-// PostgreSQL sends scan times as Unix microseconds, SQLite as the text the
-// driver stored.
-const traceSQL = `SELECT s.serial, s.lot_id, s.status, s.sold_at, s.sold_province,
-	l.product_id, l.ref, l.code, l.production_date, l.expiry_date, l.status,
-	p.producer_id, p.name_vi, p.name_en, p.product_group, p.gtin, p.story, p.standards,
-	pr.name, pr.kind, pr.commune, pr.province_code,
-	(SELECT {JAGG}({OBJ}('id', c.id, 'stars', c.stars, 'score', c.score, 'decision_number', c.decision_number,
-		'issuing_body', c.issuing_body, 'level', c.level, 'decision_date', c.decision_date, 'status', c.status))
-		FROM certificates c WHERE c.product_id = p.id),
-	(SELECT {SAGG}
+// stampScansSQL is the per-scan read of a verification: the stamp by its
+// primary key and its latest scans, from the covering index scans_serial_idx,
+// as "time,device,province" triples joined by ";" (device hashes are
+// base64url and provinces digits, so neither separator can occur). SQLite
+// sends scan times as the text the driver stored. The lot, product,
+// producer and certificates a verification also shows change rarely and
+// are cached by the service (app.Service.lotTrace), not read per scan.
+const stampScansSQL = `SELECT s.serial, s.lot_id, s.status, s.sold_at, s.sold_province,
+	(SELECT group_concat(x.scanned_at || ',' || x.device_hash || ',' || x.province_code, ';')
 		FROM (SELECT scanned_at, device_hash, province_code FROM scans WHERE serial = s.serial
 		ORDER BY scanned_at DESC LIMIT ?) x)
 FROM stamps s
-JOIN lots l ON l.id = s.lot_id
-JOIN products p ON p.id = l.product_id
-JOIN producers pr ON pr.id = p.producer_id
 WHERE s.serial = ?`
-
-var (
-	tracePostgres = positional(strings.NewReplacer("{JAGG}", "json_agg", "{OBJ}", "json_build_object",
-		"{SAGG}", `string_agg((extract(epoch FROM x.scanned_at) * 1000000)::bigint || ',' || x.device_hash || ',' || x.province_code, ';')`).Replace(traceSQL))
-	traceSQLite = strings.NewReplacer("{JAGG}", "json_group_array", "{OBJ}", "json_object",
-		"{SAGG}", `group_concat(x.scanned_at || ',' || x.device_hash || ',' || x.province_code, ';')`).Replace(traceSQL)
-)
 
 // positional rewrites "?" placeholders as PostgreSQL's $1, $2, ... for
 // queries sent without gorm (no "?" may occur in literals).
@@ -617,76 +600,39 @@ func positional(q string) string {
 	return b.String()
 }
 
-// certJSON is one certificate as the trace query aggregates it.
-type certJSON struct {
-	ID             string `json:"id"`
-	Stars          int    `json:"stars"`
-	Score          *int   `json:"score"`
-	DecisionNumber string `json:"decision_number"`
-	IssuingBody    string `json:"issuing_body"`
-	Level          string `json:"level"`
-	DecisionDate   string `json:"decision_date"`
-	Status         string `json:"status"`
-}
-
-// TraceStamp is the hot path of public verification, so it goes to the
-// connection (or transaction) under gorm directly: one prepared statement,
-// one round trip, one row.
-func (r *repo) TraceStamp(ctx context.Context, serial string, maxScans int) (*app.StampTrace, error) {
-	q := traceSQLite
+// StampScans is the hot path of public verification: one prepared
+// statement, one round trip, one row. On PostgreSQL outside a transaction
+// it runs on pgx directly (stampScansNative); otherwise, as here, through
+// database/sql.
+func (r *repo) StampScans(ctx context.Context, serial string, maxScans int) (*app.Stamp, []ocop.Scan, error) {
 	if r.dialect == Postgres {
-		q = tracePostgres
+		if st, scans, ok, err := r.stampScansNative(ctx, serial, maxScans); ok {
+			return st, scans, err
+		}
+	}
+	q := stampScansSQL
+	if r.dialect == Postgres {
+		q = stampScansPostgres
 	}
 	var (
-		st             stampRow
-		sold           sql.NullTime
-		soldProv, gtin sql.NullString
-		l              lotRow
-		p              productRow
-		pr             producerRow
-		certs, scans   sql.NullString
+		st    stampRow
+		scans sql.NullString
 	)
-	err := r.db.Statement.ConnPool.QueryRowContext(ctx, q, maxScans, serial).Scan(&st.Serial, &st.LotID, &st.Status, &sold, &soldProv,
-		&l.ProductID, &l.Ref, &l.Code, &l.ProductionDate, &l.ExpiryDate, &l.Status,
-		&p.ProducerID, &p.NameVI, &p.NameEN, &p.ProductGroup, &gtin, &p.Story, &p.Standards,
-		&pr.Name, &pr.Kind, &pr.Commune, &pr.ProvinceCode, &certs, &scans)
+	err := r.db.Statement.ConnPool.QueryRowContext(ctx, q, maxScans, serial).Scan(&st.Serial, &st.LotID, &st.Status, &st.SoldAt, &st.SoldProvince, &scans)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.E(errs.NotFound, "no such stamp")
+		return nil, nil, errs.E(errs.NotFound, "no such stamp")
 	} else if err != nil {
-		return nil, translate(err)
+		return nil, nil, translate(err)
 	}
-	st.SoldAt = nullTimePtr(sold)
-	if soldProv.Valid {
-		st.SoldProvince = &soldProv.String
+	stamp := st.toStamp()
+	if !scans.Valid || scans.String == "" {
+		return &stamp, nil, nil
 	}
-	l.ID = st.LotID
-	p.ID, p.ProducerName = l.ProductID, pr.Name
-	if gtin.Valid {
-		p.GTIN = &gtin.String
+	list, err := parseScans(scans.String)
+	if err != nil {
+		return nil, nil, errs.Wrap(errs.Internal, err, "reading scans")
 	}
-	pr.ID = p.ProducerID
-	t := &app.StampTrace{Stamp: st.toStamp(), Lot: l.toLot(), Product: p.toProduct(), Producer: pr.toProducer()}
-	if certs.Valid {
-		var cs []certJSON
-		if err := json.Unmarshal([]byte(certs.String), &cs); err != nil {
-			return nil, errs.Wrap(errs.Internal, err, "reading certificates")
-		}
-		for _, c := range cs {
-			var d civilDate
-			if err := d.parse(c.DecisionDate); err != nil {
-				return nil, errs.Wrap(errs.Internal, err, "reading certificates")
-			}
-			t.Certificates = append(t.Certificates, app.Certificate{Certificate: ocop.Certificate{ID: c.ID, ProductID: p.ID,
-				Stars: c.Stars, Score: c.Score, DecisionNumber: c.DecisionNumber, IssuingBody: c.IssuingBody,
-				Level: ocop.Level(c.Level), DecisionDate: d.t, Status: ocop.CertStatus(c.Status)}})
-		}
-	}
-	if scans.Valid && scans.String != "" {
-		if t.Scans, err = parseScans(scans.String); err != nil {
-			return nil, errs.Wrap(errs.Internal, err, "reading scans")
-		}
-	}
-	return t, nil
+	return &stamp, list, nil
 }
 
 // parseScans reads the "time,device,province;..." list of the trace query;

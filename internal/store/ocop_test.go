@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/market4/market4/internal/app"
+	"github.com/market4/market4/internal/errs"
 	"github.com/market4/market4/internal/ocop"
 	"github.com/market4/market4/internal/store"
 	"github.com/market4/market4/internal/store/storetest"
@@ -97,69 +98,55 @@ func TestOCOPConflictsNameTheField(t *testing.T) {
 	})
 }
 
-func TestOCOPTraceStampReadsOneRow(t *testing.T) {
+func TestOCOPStampScansReadsOneRow(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		d := mkDistrict(t, st.Read(), "Vị Thủy")
 		r := mkOCOP(t, st, d.ID, "6300456789", "", "L1")
-		tx := st.Read()
-		score := 75
-		for i, c := range []app.Certificate{
-			{Certificate: ocop.Certificate{ID: newID(), ProductID: r.product.ID, Stars: 3, DecisionNumber: "9/QĐ", IssuingBody: "UBND",
-				Level: ocop.LevelProvince, DecisionDate: ocop.Date(2022, 2, 28), Status: ocop.CertSuperseded}},
-			{Certificate: ocop.Certificate{ID: newID(), ProductID: r.product.ID, Stars: 4, Score: &score, DecisionNumber: "12/QĐ-UBND \"x\"",
-				IssuingBody: "UBND tỉnh Hậu Giang", Level: ocop.LevelProvince, DecisionDate: ocop.Date(2025, 6, 1), Status: ocop.CertActive}},
-		} {
-			c.CreatedAt, c.UpdatedAt = t0, t0
-			if err := tx.CreateCertificate(ctx, &c); err != nil {
-				t.Fatalf("cert %d: %v", i, err)
-			}
-		}
+		r2 := mkOCOP(t, st, d.ID, "6300123451", "", "L2")
 		serial := r.stamps[0].Serial
 		scans := []app.ScanRecord{
 			{Serial: serial, Scan: ocop.Scan{At: t0, DeviceHash: "devA", ProvinceCode: "93"}, Verdict: ocop.VerdictGenuineFirstScan},
 			{Serial: serial, Scan: ocop.Scan{At: t0.Add(90 * time.Minute), DeviceHash: "devB"}, Verdict: ocop.VerdictGenuineRepeat},
 			{Serial: r.stamps[1].Serial, Scan: ocop.Scan{At: t0}, Verdict: ocop.VerdictGenuineFirstScan},
 		}
-		if err := tx.InsertScans(ctx, scans); err != nil {
+		if err := st.Read().InsertScans(ctx, scans); err != nil {
 			t.Fatal(err)
-		}
-		got, err := tx.TraceStamp(ctx, serial, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Stamp.Serial != serial || got.Stamp.Status != ocop.StampActivated || got.Lot.Code != "L1" || got.Lot.Ref != "L1REF" ||
-			!got.Lot.ProductionDate.Equal(ocop.Date(2026, 3, 1)) || !got.Lot.ExpiryDate.Equal(ocop.Date(2027, 3, 1)) ||
-			got.Product.NameVI != "Trà sen" || got.Product.GTIN != "" || !slices.Equal(got.Product.Standards, []string{"TCVN 1"}) ||
-			got.Producer.Name != "HTX Sen" || got.Producer.TaxCode != "" || got.Producer.ProvinceCode != "93" {
-			t.Fatalf("trace %+v", got)
-		}
-		if len(got.Certificates) != 2 {
-			t.Fatalf("%d certificates", len(got.Certificates))
-		}
-		stars, c, ok := ocop.StarsAt([]ocop.Certificate{got.Certificates[0].Certificate, got.Certificates[1].Certificate}, t0)
-		if !ok || stars != 4 || c.DecisionNumber != "12/QĐ-UBND \"x\"" || *c.Score != 75 || !c.DecisionDate.Equal(ocop.Date(2025, 6, 1)) {
-			t.Fatalf("stars %d %+v", stars, c)
 		}
 		want := []ocop.Scan{{At: t0.Add(90 * time.Minute).UTC(), DeviceHash: "devB"}, {At: t0.UTC(), DeviceHash: "devA", ProvinceCode: "93"}}
-		if !slices.EqualFunc(got.Scans, want, func(a, b ocop.Scan) bool {
-			return a.At.Equal(b.At) && a.DeviceHash == b.DeviceHash && a.ProvinceCode == b.ProvinceCode
-		}) {
-			t.Fatalf("scans %+v, want %+v", got.Scans, want)
+		sameScans := func(got, want []ocop.Scan) bool {
+			return slices.EqualFunc(got, want, func(a, b ocop.Scan) bool {
+				return a.At.Equal(b.At) && a.DeviceHash == b.DeviceHash && a.ProvinceCode == b.ProvinceCode
+			})
 		}
-		if got, _ := tx.TraceStamp(ctx, serial, 1); len(got.Scans) != 1 || got.Scans[0].DeviceHash != "devB" {
-			t.Fatalf("capped scans %+v", got.Scans)
+		// On the pool (pgx directly on PostgreSQL) and in a transaction
+		// (database/sql): the same answers.
+		check := func(t *testing.T, tx app.Tx) {
+			stamp, got, err := tx.StampScans(ctx, serial, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stamp.Serial != serial || stamp.LotID != r.stamps[0].LotID || stamp.Status != ocop.StampActivated || !stamp.SoldAt.IsZero() {
+				t.Fatalf("stamp %+v", stamp)
+			}
+			if !sameScans(got, want) {
+				t.Fatalf("scans %+v, want %+v", got, want)
+			}
+			if _, got, _ := tx.StampScans(ctx, serial, 1); !sameScans(got, want[:1]) {
+				t.Fatalf("capped scans %+v", got)
+			}
+			if _, got, err := tx.StampScans(ctx, r.stamps[1].Serial, 1000); err != nil || len(got) != 1 {
+				t.Fatalf("second stamp: %+v %v", got, err)
+			}
+			if _, _, err := tx.StampScans(ctx, "NOSUCHSERIAL", 1000); !errs.Is(err, errs.NotFound) {
+				t.Fatalf("unknown serial: %v", err)
+			}
+			if _, got, err := tx.StampScans(ctx, r2.stamps[0].Serial, 1000); err != nil || len(got) != 0 {
+				t.Fatalf("stamp without scans: %+v %v", got, err)
+			}
 		}
-		if got, err := tx.TraceStamp(ctx, r.stamps[1].Serial, 1000); err != nil || len(got.Scans) != 1 {
-			t.Fatalf("second stamp: %+v %v", got, err)
-		}
-		if _, err := tx.TraceStamp(ctx, "NOSUCHSERIAL", 1000); err == nil {
-			t.Fatal("unknown serial traced")
-		}
-		// A stamp without scans or certificates.
-		r2 := mkOCOP(t, st, d.ID, "6300123451", "", "L2")
-		got, err = tx.TraceStamp(ctx, r2.stamps[0].Serial, 1000)
-		if err != nil || len(got.Scans) != 0 || len(got.Certificates) != 0 {
-			t.Fatalf("bare stamp: %+v %v", got, err)
-		}
+		t.Run("pool", func(t *testing.T) { check(t, st.Read()) })
+		t.Run("tx", func(t *testing.T) {
+			_ = st.InTx(ctx, func(tx app.Tx) error { check(t, tx); return nil })
+		})
 	})
 }
