@@ -39,6 +39,11 @@ func (s *Server) mountOCOP(r *gin.Engine, v1 *gin.RouterGroup) {
 	v1.POST("/certificates/:id/status", s.requireUser, s.setCertificateStatus)
 	v1.GET("/products/:id/lots", s.requireUser, s.listLots)
 	v1.POST("/products/:id/lots", s.requireUser, s.createLot)
+	v1.GET("/products/:id/images", s.throttle, s.listProductImages)
+	v1.POST(strings.TrimPrefix(imagesPath, "/v1"), s.requireUser, s.addProductImage)
+	v1.PUT("/products/:id/images", s.requireUser, s.reorderProductImages)
+	v1.GET("/products/:id/images/:image_id", s.imageThrottle, s.getProductImage)
+	v1.DELETE("/products/:id/images/:image_id", s.requireUser, s.deleteProductImage)
 
 	v1.GET("/lots/:id", s.requireUser, s.getLot)
 	v1.POST("/lots/:id/status", s.requireUser, s.setLotStatus)
@@ -140,24 +145,25 @@ func toOfferJSON(o *app.StallOffer) offerJSON {
 }
 
 type productJSON struct {
-	ID            string            `json:"id"`
-	ProducerID    string            `json:"producer_id"`
-	ProducerName  string            `json:"producer_name"`
-	DistrictID    string            `json:"district_id"`
-	NameVI        string            `json:"name_vi"`
-	NameEN        *string           `json:"name_en"`
-	Group         string            `json:"group"`
-	GTIN          *string           `json:"gtin"`
-	Story         string            `json:"story"`
-	Standards     []string          `json:"standards"`
-	ShelfLifeDays int               `json:"shelf_life_days"`
-	Stars         *int              `json:"stars"`
-	CertState     *string           `json:"certification"`
-	Certificate   *certificateJSON  `json:"certificate"`
-	Certificates  []certificateJSON `json:"certificates,omitempty"`
-	Offers        []offerJSON       `json:"offers,omitempty"`
-	CreatedAt     string            `json:"created_at"`
-	UpdatedAt     string            `json:"updated_at"`
+	ID            string             `json:"id"`
+	ProducerID    string             `json:"producer_id"`
+	ProducerName  string             `json:"producer_name"`
+	DistrictID    string             `json:"district_id"`
+	NameVI        string             `json:"name_vi"`
+	NameEN        *string            `json:"name_en"`
+	Group         string             `json:"group"`
+	GTIN          *string            `json:"gtin"`
+	Story         string             `json:"story"`
+	Standards     []string           `json:"standards"`
+	ShelfLifeDays int                `json:"shelf_life_days"`
+	Stars         *int               `json:"stars"`
+	CertState     *string            `json:"certification"`
+	Certificate   *certificateJSON   `json:"certificate"`
+	Certificates  []certificateJSON  `json:"certificates,omitempty"`
+	Offers        []offerJSON        `json:"offers,omitempty"`
+	Images        []productImageJSON `json:"images"`
+	CreatedAt     string             `json:"created_at"`
+	UpdatedAt     string             `json:"updated_at"`
 }
 
 func toProductJSON(v *app.ProductView) productJSON {
@@ -167,7 +173,8 @@ func toProductJSON(v *app.ProductView) productJSON {
 	}
 	p := productJSON{ID: v.ID, ProducerID: v.ProducerID, ProducerName: v.ProducerName, DistrictID: v.DistrictID,
 		NameVI: v.NameVI, NameEN: ptr(v.NameEN), Group: string(v.Group), GTIN: ptr(v.GTIN), Story: v.Story, Standards: std,
-		ShelfLifeDays: v.ShelfLifeDays, CertState: ptr(string(v.CertState)), CreatedAt: ts(v.CreatedAt), UpdatedAt: ts(v.UpdatedAt)}
+		ShelfLifeDays: v.ShelfLifeDays, CertState: ptr(string(v.CertState)), Images: toProductImagesJSON(v.Images),
+		CreatedAt: ts(v.CreatedAt), UpdatedAt: ts(v.UpdatedAt)}
 	if v.Stars > 0 {
 		p.Stars = &v.Stars
 	}
@@ -1004,7 +1011,17 @@ func (s *Server) verifyStamp(c *gin.Context) {
 		c.JSON(http.StatusOK, toVerificationJSON(v))
 		return
 	}
-	s.html(c, http.StatusOK, func(b *bytes.Buffer) error { return ocopweb.Verification(b, v) })
+	// The page shows the product's photos; the JSON answer and the
+	// verification itself (one query) do not read them. They come from
+	// the service's per-product cache, and a failure costs the pictures,
+	// never the verdict.
+	var imgs []app.ProductImage
+	if v.Trace != nil {
+		if imgs, err = s.svc.VerificationImages(ctx, v.Trace.Product.ID); err != nil {
+			_ = c.Error(err)
+		}
+	}
+	s.html(c, http.StatusOK, func(b *bytes.Buffer) error { return ocopweb.VerificationWithImages(b, v, imgs) })
 }
 
 // cataloguePage is the public OCOP catalogue (/ocop): search without

@@ -1,15 +1,18 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"image/png"
 	"strings"
 	"testing"
 
 	"github.com/market4/market4/internal/app"
 	"github.com/market4/market4/internal/httpapi"
 	"github.com/market4/market4/internal/market"
+	"github.com/market4/market4/internal/photo/phototest"
 	"github.com/market4/market4/internal/store"
 	"github.com/market4/market4/internal/store/storetest"
 )
@@ -30,6 +33,7 @@ type ocopTargets struct {
 	lot      *app.Lot
 	serial   string // an activated stamp of lot
 	stall    *market.Stall
+	image    *app.ProductImage // a photo of product
 }
 
 func mkTargets(t *testing.T, a *api, w *world) ocopTargets {
@@ -62,6 +66,9 @@ func mkTargets(t *testing.T, a *api, w *world) ocopTargets {
 			t.Fatal(err)
 		}
 	}
+	if o.image, _, err = a.svc.AddProductImage(bg, staff, o.product.ID, phototest.JPEG(t, 40, 30)); err != nil {
+		t.Fatal(err)
+	}
 	o.stall = w.stall(t, a, "vendorA", w.m1, fmt.Sprintf("O%d", n), market.StallActive)
 	if _, err := a.svc.SetStallProducts(bg, w.actor("vendorA"), o.stall.ID, []app.StallPriceInput{{ProductID: o.product.ID, Price: "50000"}}); err != nil {
 		t.Fatal(err)
@@ -70,6 +77,15 @@ func mkTargets(t *testing.T, a *api, w *world) ocopTargets {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// tinyPNG is a photo upload for the matrix.
+var tinyPNG = func() string {
+	var b bytes.Buffer
+	if err := png.Encode(&b, phototest.Picture(48, 32)); err != nil {
+		panic(err)
+	}
+	return b.String()
+}()
 
 type ocopCase struct {
 	op   string
@@ -119,6 +135,19 @@ func ocopMatrix() []ocopCase {
 		{op: "POST /v1/products/{id}/lots", want: staffCreate, prep: func(o ocopTargets) req {
 			return req{method: "POST", path: "/v1/products/" + o.product.ID + "/lots", json: map[string]any{"code": "NEW1", "production_date": "2026-01-02", "quantity": 5}}
 		}},
+		{op: "GET /v1/products/{id}/images", want: public, prep: get(func(o ocopTargets) string { return "/v1/products/" + o.product.ID + "/images" })},
+		{op: "POST /v1/products/{id}/images", want: staffCreate, prep: func(o ocopTargets) req {
+			return req{method: "POST", path: "/v1/products/" + o.product.ID + "/images", raw: raw(tinyPNG), ctype: "image/png"}
+		}},
+		{op: "PUT /v1/products/{id}/images", want: staffRead, prep: func(o ocopTargets) req {
+			return req{method: "PUT", path: "/v1/products/" + o.product.ID + "/images", json: map[string]any{"image_ids": []string{o.image.ID}}}
+		}},
+		{op: "GET /v1/products/{id}/images/{image_id}", want: public, prep: get(func(o ocopTargets) string {
+			return "/v1/products/" + o.product.ID + "/images/" + o.image.ID + "?size=thumb"
+		})},
+		{op: "DELETE /v1/products/{id}/images/{image_id}", want: [7]int{401, 403, 403, 204, 403, 204, 401}, prep: func(o ocopTargets) req {
+			return req{method: "DELETE", path: "/v1/products/" + o.product.ID + "/images/" + o.image.ID}
+		}},
 		{op: "GET /v1/lots/{id}", want: staffRead, prep: get(func(o ocopTargets) string { return "/v1/lots/" + o.lot.ID })},
 		{op: "POST /v1/lots/{id}/status", want: staffRead, prep: func(o ocopTargets) req {
 			return req{method: "POST", path: "/v1/lots/" + o.lot.ID + "/status", json: map[string]any{"status": "recalled"}}
@@ -146,7 +175,8 @@ func ocopMatrix() []ocopCase {
 }
 
 // ocopTables are every table the OCOP use cases write.
-var ocopTables = []string{"producers", "products", "certificates", "lots", "stamps", "scans", "stall_products", "stamp_keys"}
+var ocopTables = []string{"producers", "products", "certificates", "lots", "stamps", "scans", "stall_products", "stamp_keys",
+	"product_images", "product_image_blobs"}
 
 // fingerprint renders the OCOP tables, so a refused call can be shown to
 // have changed nothing.

@@ -45,6 +45,9 @@ type Options struct {
 	TrustedProxies []string
 	// MaxImportBytes is the body limit of CSV stall imports; 0 means 8 MiB.
 	MaxImportBytes int64
+	// MaxImageBytes is the body limit of product photo uploads; 0 means
+	// 8 MiB (a 16-megapixel phone JPEG is 3–6 MB).
+	MaxImageBytes int64
 	// Mount lets tests add routes to the engine directly.
 	Mount func(*gin.Engine)
 	// Fallback serves every path outside /v1 and the operational endpoints
@@ -60,6 +63,7 @@ type Server struct {
 	opt     Options
 	metrics *metrics
 	public  *limiter
+	images  *limiter // public photo reads: 10× the public rate (imageThrottle)
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -81,7 +85,11 @@ func New(svc *app.Service, opt Options) http.Handler {
 	if opt.MaxImportBytes == 0 {
 		opt.MaxImportBytes = 8 << 20
 	}
-	s := &Server{svc: svc, log: opt.Logger, opt: opt, metrics: newMetrics(opt.Registry), public: newLimiter(opt.PublicRate, time.Minute)}
+	if opt.MaxImageBytes == 0 {
+		opt.MaxImageBytes = 8 << 20
+	}
+	s := &Server{svc: svc, log: opt.Logger, opt: opt, metrics: newMetrics(opt.Registry), public: newLimiter(opt.PublicRate, time.Minute),
+		images: newLimiter(10*opt.PublicRate, time.Minute)}
 
 	r := gin.New()
 	if err := r.SetTrustedProxies(opt.TrustedProxies); err != nil {
@@ -249,6 +257,8 @@ func (s *Server) bodyLimit(c *gin.Context) {
 	switch {
 	case c.FullPath() == importPath:
 		limit = s.opt.MaxImportBytes
+	case c.FullPath() == imagesPath && c.Request.Method == http.MethodPost:
+		limit = s.opt.MaxImageBytes
 	case !strings.HasPrefix(c.Request.URL.Path, "/v1/"):
 		// Pages and simulators behind the fallback take uploads (the mock
 		// bank app's QR photos) and enforce their own, smaller limits.

@@ -4,9 +4,13 @@
 // HTTP layer (internal/httpapi) decides when to call it and writes the
 // headers, so gin stays out of here.
 //
-// The pages are built for a cheap phone on 3G in a market: one request, no
-// script, no web font, no image, the stylesheet inline (allowed by hash in
-// the Content-Security-Policy, see CSP), and Vietnamese first. They show no
+// The pages are built for a cheap phone on 3G in a market: no script, no
+// web font, the stylesheet inline (allowed by hash in the
+// Content-Security-Policy, see CSP), and Vietnamese first. The only other
+// requests are the product photos: 400 px thumbnails (~20 KB), loaded
+// lazily, with their dimensions in the markup so nothing jumps, each
+// linking to the full photo, and cached by the browser for good (see
+// ImageURL). They show no
 // personal data: no tax code, no phone number, no scan history beyond
 // counts and the first scan's time.
 package ocopweb
@@ -67,6 +71,20 @@ var funcs = template.FuncMap{
 	"certState":    certStateLabel,
 	"provinceName": func(code string) string { return provinceNames[code] },
 	"join":         strings.Join,
+	"imageURL":     func(img app.ProductImage) string { return ImageURL(img.ProductID, img.ID, false) },
+	"thumbURL":     func(img app.ProductImage) string { return ImageURL(img.ProductID, img.ID, true) },
+}
+
+// ImageURL is the address of a product photo, or of its 400 px thumbnail,
+// as the JSON API serves it (GET /v1/products/{id}/images/{image_id}): the
+// same path for the API, these pages and the public stall page. A photo
+// never changes (a new picture is a new photo), so browsers keep it.
+func ImageURL(productID, imageID string, thumb bool) string {
+	u := "/v1/products/" + url.PathEscape(productID) + "/images/" + url.PathEscape(imageID)
+	if thumb {
+		u += "?size=thumb"
+	}
+	return u
 }
 
 // VerdictTitle is the big headline of a verdict, in Vietnamese.
@@ -192,14 +210,22 @@ func certStateLabel(s ocop.CertState) string {
 
 // verifyData is the verification template's input.
 type verifyData struct {
-	V     *app.Verification
-	Flags []string // findings that set the verdict
-	Info  []string // informational findings (expiry, lot on hold, certificate)
+	V      *app.Verification
+	Flags  []string // findings that set the verdict
+	Info   []string // informational findings (expiry, lot on hold, certificate)
+	Images []app.ProductImage
 }
 
-// Verification renders the verification page of v.
+// Verification renders the verification page of v, without photos.
 func Verification(w io.Writer, v *app.Verification) error {
-	d := verifyData{V: v}
+	return VerificationWithImages(w, v, nil)
+}
+
+// VerificationWithImages renders the verification page of v with the
+// product's photos (shown only when the stamp was traced to the product),
+// so a shopper can compare the package in hand with the real one.
+func VerificationWithImages(w io.Writer, v *app.Verification, images []app.ProductImage) error {
+	d := verifyData{V: v, Images: images}
 	for _, f := range v.Result.Flags {
 		if f.Effect() != "" {
 			d.Flags = append(d.Flags, FlagText(f, v.Result))

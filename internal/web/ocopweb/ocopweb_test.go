@@ -17,6 +17,7 @@ import (
 	"github.com/market4/market4/internal/app"
 	"github.com/market4/market4/internal/browsertest"
 	"github.com/market4/market4/internal/ocop"
+	"github.com/market4/market4/internal/photo/phototest"
 	"github.com/market4/market4/internal/web/ocopweb"
 )
 
@@ -137,6 +138,105 @@ func TestVerificationPageInChromium(t *testing.T) {
 	}
 	if !strings.Contains(title, "Hàng chính hãng") {
 		t.Fatalf("title %q", title)
+	}
+	if len(problems) > 0 {
+		t.Fatalf("console: %v", problems)
+	}
+}
+
+// photo is a product photo's metadata as the pages receive it.
+func photo(productID, id string) app.ProductImage {
+	return app.ProductImage{ID: id, ProductID: productID, ContentType: "image/jpeg", Width: 1600, Height: 1200, ThumbWidth: 400, ThumbHeight: 300}
+}
+
+// TestPagesShowPhotos: the catalogue card shows the cover thumbnail, the
+// verification page every thumbnail, each lazily, sized, named after the
+// product (escaped) and linking to the full photo; no photo, no <img>.
+func TestPagesShowPhotos(t *testing.T) {
+	v := genuine(ocop.VerdictGenuineFirstScan)
+	v.Trace.Product.ID = "p1"
+	var b bytes.Buffer
+	if err := ocopweb.VerificationWithImages(&b, v, []app.ProductImage{photo("p1", "i1"), photo("p1", "i2")}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, w := range []string{
+		`<a href="/v1/products/p1/images/i1"><img src="/v1/products/p1/images/i1?size=thumb" width="400" height="300" loading="lazy" alt="Khô cá lóc &lt;Vị Thủy&gt;"></a>`,
+		`<a href="/v1/products/p1/images/i2"><img src="/v1/products/p1/images/i2?size=thumb"`,
+	} {
+		if !strings.Contains(page, w) {
+			t.Errorf("verification page lacks %s", w)
+		}
+	}
+	if strings.Contains(render(t, v), "<img") {
+		t.Error("verification page without photos has an <img>")
+	}
+
+	with := app.ProductView{Product: app.Product{Product: ocop.Product{ID: "p1", NameVI: `Trà "sen"`, Group: ocop.GroupBeverage}},
+		Images: []app.ProductImage{photo("p1", "i1"), photo("p1", "i2")}}
+	without := app.ProductView{Product: app.Product{Product: ocop.Product{ID: "p2", NameVI: "Mứt gừng", Group: ocop.GroupFood}}}
+	b.Reset()
+	if err := ocopweb.CataloguePage(&b, ocopweb.Catalogue{Items: []app.ProductView{with, without}}); err != nil {
+		t.Fatal(err)
+	}
+	page = b.String()
+	if want := `<a href="/v1/products/p1/images/i1"><img class="photo" src="/v1/products/p1/images/i1?size=thumb" width="400" height="300" loading="lazy" alt="Trà &#34;sen&#34;"></a>`; !strings.Contains(page, want) {
+		t.Errorf("catalogue lacks %s:\n%s", want, page)
+	}
+	if strings.Count(page, "<img") != 1 {
+		t.Errorf("catalogue shows %d images, want the first product's cover only", strings.Count(page, "<img"))
+	}
+}
+
+// TestCataloguePhotoInChromium: in headless Chromium, under the page's real
+// Content-Security-Policy, a catalogue card's photo loads (same origin) and
+// is laid out at its thumbnail's aspect ratio within the card.
+func TestCataloguePhotoInChromium(t *testing.T) {
+	thumb := phototest.JPEG(t, 400, 300)
+	p := app.ProductView{Product: app.Product{Product: ocop.Product{ID: "p1", NameVI: "Khô cá lóc", Group: ocop.GroupFood}},
+		Images: []app.ProductImage{photo("p1", "i1")}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ocop", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", ocopweb.CSP)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = ocopweb.CataloguePage(w, ocopweb.Catalogue{Items: []app.ProductView{p}})
+	})
+	mux.HandleFunc("/v1/products/p1/images/i1", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("size") != "thumb" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write(thumb)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	ctx, cancelT := context.WithTimeout(browsertest.Start(t, 360, 740), 30*time.Second)
+	defer cancelT()
+	var problems []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			problems = append(problems, string(e.Type))
+		case *runtime.EventExceptionThrown:
+			problems = append(problems, e.ExceptionDetails.Text)
+		}
+	})
+	var got struct {
+		Natural int     `json:"natural"`
+		Width   float64 `json:"width"`
+		Height  float64 `json:"height"`
+		Card    float64 `json:"card"`
+	}
+	if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/ocop"),
+		chromedp.Poll(`(() => { const i = document.querySelector(".card img.photo"); return i && i.complete && i.naturalWidth > 0 })()`, nil,
+			chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(`(() => { const i = document.querySelector(".card img.photo"), r = i.getBoundingClientRect();
+			return {natural: i.naturalWidth, width: r.width, height: r.height, card: i.closest(".card").getBoundingClientRect().width} })()`, &got)); err != nil {
+		t.Fatalf("the card's photo did not load: %v", err)
+	}
+	if got.Natural != 400 || got.Width <= 0 || got.Width > got.Card || got.Height < got.Width*0.7 || got.Height > got.Width*0.8 {
+		t.Fatalf("photo laid out as %+v; want the 4:3 thumbnail within the card", got)
 	}
 	if len(problems) > 0 {
 		t.Fatalf("console: %v", problems)
