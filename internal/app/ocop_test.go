@@ -677,6 +677,9 @@ func TestSeedOCOP(t *testing.T) {
 	if len(ps) != 1 {
 		t.Fatalf("catalogue finds %d demo teas", len(ps))
 	}
+	if len(ps[0].Images) != 1 || ps[0].Images[0].Width != 640 || ps[0].Images[0].ThumbHeight != 300 {
+		t.Fatalf("demo tea photos %+v", ps[0].Images)
+	}
 	offers, err := f.svc.StallProducts(octx, market.Actor{}, f.stallB.ID)
 	must(t, err)
 	if len(offers) != 1 || offers[0].Price.String() != "125000" {

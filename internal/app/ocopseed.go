@@ -1,8 +1,13 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
 
 	"github.com/market4/market4/internal/errs"
 	"github.com/market4/market4/internal/market"
@@ -62,6 +67,16 @@ func (s *Service) SeedOCOP(ctx context.Context, districtID, marketID string, sta
 	if err != nil {
 		return nil, fmt.Errorf("product: %w", err)
 	}
+	// A drawn picture per product, through the same upload as staff use,
+	// so the demo's catalogue, stall and verification pages show photos.
+	for _, p := range []struct {
+		id   string
+		draw func(x, y float64) color.RGBA
+	}{{fish.ID, drawFish}, {tea.ID, drawTea}} {
+		if _, _, err := s.AddProductImage(ctx, admin, p.id, demoPicture(p.draw)); err != nil {
+			return nil, fmt.Errorf("product photo: %w", err)
+		}
+	}
 	decided := today(now).AddDate(0, 0, -200).Format("2006-01-02")
 	score := 78
 	for i, p := range []*ProductView{fish, tea} {
@@ -110,4 +125,58 @@ func (s *Service) SeedOCOP(ctx context.Context, districtID, marketID string, sta
 		return nil, err
 	}
 	return &OCOPDemo{ProducerID: pr.ID, ProductIDs: []string{fish.ID, tea.ID}, LotID: lot.ID, Stamps: stamps}, nil
+}
+
+// demoPicture draws a 640×480 PNG pixel by pixel: f maps coordinates in
+// [0,1)² (y down) to a colour. Demo data only: real products get photos.
+func demoPicture(f func(x, y float64) color.RGBA) []byte {
+	const w, h = 640, 480
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetRGBA(x, y, f(float64(x)/w, float64(y)/h))
+		}
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img) // cannot fail on an in-memory RGBA
+	return b.Bytes()
+}
+
+// drawFish: a dried snakehead on a bamboo rack under the sun.
+func drawFish(x, y float64) color.RGBA {
+	if (x-.82)*(x-.82)+(y-.18)*(y-.18) < .006 {
+		return color.RGBA{250, 196, 60, 255} // sun
+	}
+	// The fish: an elliptic body, a triangular tail, an eye.
+	bx, by := (x-.45)/.3, (y-.55)/.11
+	switch {
+	case (x-.3)*(x-.3)+(y-.53)*(y-.53) < .0002:
+		return color.RGBA{30, 20, 10, 255}
+	case bx*bx+by*by < 1:
+		shade := uint8(40 * (1 + math.Sin(x*60)) / 2) // scales
+		return color.RGBA{150 - shade, 96 - shade/2, 48, 255}
+	case x > .72 && x < .88 && math.Abs(y-.55) < (x-.72)*1.1:
+		return color.RGBA{120, 76, 36, 255}
+	}
+	if int(x*24)%3 == 0 && y > .3 && y < .85 {
+		return color.RGBA{196, 170, 110, 255} // bamboo slats
+	}
+	return color.RGBA{uint8(236 - 30*y), uint8(224 - 30*y), 190, 255}
+}
+
+// drawTea: a glass of soursop tea with a leaf.
+func drawTea(x, y float64) color.RGBA {
+	cx := x - .5
+	switch {
+	case math.Abs(cx) < .16-.05*y && y > .3 && y < .82: // glass
+		if y < .38 {
+			return color.RGBA{236, 226, 196, 255} // foam
+		}
+		return color.RGBA{uint8(190 - 40*y), uint8(140 - 30*y), 60, 255}
+	case (x-.74)*(x-.74)/.012+(y-.7)*(y-.7)/.003 < 1: // leaf
+		return color.RGBA{60, 140, 70, 255}
+	case y > .82:
+		return color.RGBA{170, 120, 80, 255} // table
+	}
+	return color.RGBA{uint8(214 + 30*y), 236, uint8(200 + 20*x), 255}
 }

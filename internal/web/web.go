@@ -40,6 +40,7 @@ import (
 	"github.com/market4/market4/internal/app"
 	"github.com/market4/market4/internal/errs"
 	"github.com/market4/market4/internal/market"
+	"github.com/market4/market4/internal/web/ocopweb"
 	"github.com/market4/market4/pkg/vietqr"
 )
 
@@ -295,9 +296,14 @@ func (s *server) stallView(ctx context.Context, id string) (*stallView, error) {
 	var items []ocopItem
 	for _, o := range offers {
 		it := ocopItem{ID: o.ProductID, NameVI: o.ProductNameVI, NameEN: o.ProductNameEN, Price: o.Price.Format()}
-		// Stars come from the product's active certificate, now.
+		// Stars come from the product's active certificate, now; the
+		// picture is its cover photo's thumbnail.
 		if pv, err := s.svc.Product(ctx, o.ProductID); err == nil {
 			it.Stars = pv.Stars
+			if len(pv.Images) > 0 {
+				c := pv.Images[0]
+				it.Thumb = &ocopThumb{URL: ocopweb.ImageURL(c.ProductID, c.ID, true), Width: c.ThumbWidth, Height: c.ThumbHeight}
+			}
 		} else if !errs.Is(err, errs.NotFound) {
 			return nil, err
 		}
@@ -313,6 +319,13 @@ func (s *server) stallView(ctx context.Context, id string) (*stallView, error) {
 type ocopItem struct {
 	ID, NameVI, NameEN, Price string
 	Stars                     int
+	Thumb                     *ocopThumb // the cover photo, nil when none
+}
+
+// ocopThumb is a product photo's thumbnail (400 px on its long edge).
+type ocopThumb struct {
+	URL           string
+	Width, Height int
 }
 
 // StarsText renders a star rating for people and screen readers alike.

@@ -263,6 +263,16 @@ func TestPublicStallOCOPProducts(t *testing.T) {
 	if strings.Contains(body, `data-hook="ocop" aria-labelledby="ocop-h" hidden`) {
 		t.Error("OCOP section hidden although the stall sells products")
 	}
+	// The seeded products have photos: each shows its cover thumbnail,
+	// sized, lazily, named, from this origin (the page's CSP allows 'self').
+	img := regexp.MustCompile(`<img class="ocop-thumb" src="/v1/products/[0-9a-f-]{36}/images/[0-9a-f-]{36}\?size=thumb" width="400" height="300" loading="lazy" alt="([^"]+)">`)
+	var alts []string
+	for _, m := range img.FindAllStringSubmatch(body, -1) {
+		alts = append(alts, m[1])
+	}
+	if strings.Join(alts, ",") != "Khô cá lóc Vị Thủy,Trà mãng cầu" {
+		t.Errorf("stall page photos: %q\n%s", alts, body)
+	}
 }
 
 func decodeSVGQR(t *testing.T, svg string) string {
