@@ -277,18 +277,38 @@ func TestDropFirstAcrossCopies(t *testing.T) {
 	})
 }
 
-func TestDelay(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		recv := &receiver{}
-		r := newRig(t, recv, nil)
-		j := job("a")
-		j.Delay = 1500 * time.Millisecond
-		r.queue(j)
-		time.Sleep(time.Hour)
-		if got := recv.received(); len(got) != 1 || got[0].At.Sub(r.now) != 1500*time.Millisecond {
-			t.Fatalf("requests %+v", got)
-		}
-	})
+// TestWhenTheRequestGoesOut: a lone job's one request leaves after its
+// delay, then its out-of-order hold (timed out, no later job comes).
+func TestWhenTheRequestGoesOut(t *testing.T) {
+	cases := []struct {
+		name       string
+		delay      time.Duration
+		outOfOrder bool
+		want       time.Duration
+	}{
+		{"at once", 0, false, 0},
+		{"delay", 1500 * time.Millisecond, false, 1500 * time.Millisecond},
+		{"hold timeout", 0, true, 10 * time.Second},
+		{"delay, then hold", 2 * time.Second, true, 12 * time.Second},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				recv := &receiver{}
+				r := newRig(t, recv, func(c *Config) { c.HoldTimeout = 10 * time.Second })
+				j := job("a")
+				j.Delay, j.OutOfOrder = c.delay, c.outOfOrder
+				r.queue(j)
+				time.Sleep(time.Hour)
+				if got := recv.received(); len(got) != 1 || got[0].At.Sub(r.now) != c.want {
+					t.Fatalf("requests %+v, want one at +%v", got, c.want)
+				}
+				if st, _, _ := r.state(j); st != Delivered {
+					t.Fatalf("state %s", st)
+				}
+			})
+		})
+	}
 }
 
 func TestOutOfOrderWaitsForTheNextJob(t *testing.T) {
@@ -313,23 +333,6 @@ func TestOutOfOrderWaitsForTheNextJob(t *testing.T) {
 		}
 		if st, _, _ := r.state(a); st != Delivered {
 			t.Fatalf("held job %s", st)
-		}
-	})
-}
-
-func TestOutOfOrderHoldTimesOut(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		recv := &receiver{}
-		r := newRig(t, recv, func(c *Config) { c.HoldTimeout = 10 * time.Second })
-		a := job("a")
-		a.OutOfOrder = true
-		r.queue(a)
-		time.Sleep(time.Hour)
-		if got := recv.received(); len(got) != 1 || got[0].At.Sub(r.now) != 10*time.Second {
-			t.Fatalf("requests %+v", got)
-		}
-		if st, _, _ := r.state(a); st != Delivered {
-			t.Fatalf("state %s", st)
 		}
 	})
 }
