@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -199,6 +200,7 @@ func (s *Server) getProductImage(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
+	h.Set("Content-Length", strconv.Itoa(len(data))) // not chunked: a phone shows progress
 	c.Data(http.StatusOK, img.ContentType, data)
 }
 

@@ -130,7 +130,8 @@ func TestProductImagesOverHTTP(t *testing.T) {
 		// The pictures: JPEG, no EXIF, immutable, strong ETag, 304.
 		for _, u := range []string{jpg.URL, jpg.ThumbURL, webp.URL + "?size=full"} {
 			r := a.do(req{method: "GET", path: u}).want(t, 200)
-			if r.header.Get("Content-Type") != "image/jpeg" || r.header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+			if r.header.Get("Content-Type") != "image/jpeg" || r.header.Get("Cache-Control") != "public, max-age=31536000, immutable" ||
+				r.header.Get("Content-Length") != fmt.Sprint(len(r.body)) {
 				t.Fatalf("%s headers %v", u, r.header)
 			}
 			img, err := jpeg.Decode(bytes.NewReader(r.body))
