@@ -299,6 +299,10 @@ func TestReportsMatchBruteForce(t *testing.T) {
 			{MarketID: w.markets[1].ID, GroupBy: app.GroupStall, Period: app.PeriodMonth},
 			{StallID: w.stalls[1].ID, Period: app.PeriodDay},
 		}
+		// Over 63 days: active days fold into two words.
+		long := app.ReportQuery{GroupBy: app.GroupMarket, Period: app.PeriodWeek,
+			From: start.AddDate(0, 0, -40).Format(time.DateOnly), To: start.AddDate(0, 0, 60).Format(time.DateOnly)}
+		queries = append(queries, long, app.ReportQuery{GroupBy: app.GroupStall, Period: app.PeriodRange, From: long.From, To: long.To})
 		for i := 0; i < 12; i++ {
 			q := queries[i%len(queries)]
 			f := start.AddDate(0, 0, r.IntN(45)-3)
