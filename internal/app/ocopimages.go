@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/market4/market4/internal/errs"
 	"github.com/market4/market4/internal/market"
@@ -32,26 +31,11 @@ type imageState struct {
 	// bytes per source pixel (160 MB at the 40-megapixel limit) and a core
 	// for most of a second, and uploads are rare next to payments.
 	sem chan struct{}
-
-	mu     sync.Mutex
-	covers map[string]coverEntry // product id → photos, for the verification page
 }
-
-type coverEntry struct {
-	images []ProductImage
-	at     time.Time
-}
-
-// Cache bounds for VerificationImages.
-const (
-	coverTTL  = time.Minute
-	maxCovers = 10_000
-)
 
 func (st *imageState) init() {
 	st.once.Do(func() {
 		st.sem = make(chan struct{}, 1)
-		st.covers = map[string]coverEntry{}
 	})
 }
 
@@ -166,7 +150,7 @@ func (s *Service) AddProductImage(ctx context.Context, a market.Actor, productID
 	if err != nil {
 		return nil, false, err
 	}
-	s.forgetPhotos(productID)
+	s.forgetLotTraces() // the verification page shows photos (lotTrace)
 	return img, created, nil
 }
 
@@ -203,7 +187,7 @@ func (s *Service) DeleteProductImage(ctx context.Context, a market.Actor, produc
 		return tx.DeleteProductImage(ctx, productID, imageID)
 	})
 	if err == nil {
-		s.forgetPhotos(productID)
+		s.forgetLotTraces() // the verification page shows photos (lotTrace)
 	}
 	return err
 }
@@ -238,45 +222,6 @@ func (s *Service) ReorderProductImages(ctx context.Context, a market.Actor, prod
 	if err != nil {
 		return nil, err
 	}
-	s.forgetPhotos(productID)
+	s.forgetLotTraces() // the verification page shows photos (lotTrace)
 	return out, nil
-}
-
-// VerificationImages returns a product's photos (metadata) for the public
-// verification page, from a per-process cache kept for a minute, so that
-// repeated scans of one product's stamps cost no query: stamp verification
-// is the platform's hottest public page and its one query (TraceStamp) is
-// kept free of photos on purpose. Another instance's upload or deletion
-// shows here within coverTTL; uploads and deletions through this instance
-// at once. An unknown product has no photos. Errors: Unavailable.
-func (s *Service) VerificationImages(ctx context.Context, productID string) ([]ProductImage, error) {
-	st := &s.images
-	st.init()
-	now := s.now()
-	st.mu.Lock()
-	e, ok := st.covers[productID]
-	st.mu.Unlock()
-	if ok && now.Sub(e.at) < coverTTL && !now.Before(e.at) {
-		return e.images, nil
-	}
-	imgs, err := s.store.Read().ProductImages(ctx, productID)
-	if err != nil {
-		return nil, err
-	}
-	st.mu.Lock()
-	if len(st.covers) >= maxCovers {
-		clear(st.covers) // the working set refills it at once
-	}
-	st.covers[productID] = coverEntry{images: imgs[productID], at: now}
-	st.mu.Unlock()
-	return imgs[productID], nil
-}
-
-// forgetPhotos drops a product's cached photos after this instance changed them.
-func (s *Service) forgetPhotos(productID string) {
-	st := &s.images
-	st.init()
-	st.mu.Lock()
-	delete(st.covers, productID)
-	st.mu.Unlock()
 }

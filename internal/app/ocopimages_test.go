@@ -220,32 +220,59 @@ func TestProductImagesConcurrentUploads(t *testing.T) {
 	})
 }
 
-// TestVerificationImagesCache: the verification page's photos are cached a
-// minute per product; this instance's own changes show at once.
-func TestVerificationImagesCache(t *testing.T) {
+// TestVerificationShowsPhotos: a verification carries the product's photos
+// from the lot cache (lotTrace); this instance's uploads and deletions show
+// at once, another instance's within app.LotTraceTTL.
+func TestVerificationShowsPhotos(t *testing.T) {
 	st := storetest.Open(t, store.SQLite)
 	f := newOCOPFix(t, st)
 	pr := f.producer(t, f.staffA, "", "HTX Vị Thủy", taxA)
 	p := f.product(t, f.staffA, pr.ID, "Khô cá lóc", "")
-	if imgs, err := f.svc.VerificationImages(octx, p.ID); err != nil || len(imgs) != 0 {
-		t.Fatalf("no photos yet: %v, %v", imgs, err)
+	lot := f.lot(t, p.ID, "KCL01", 10)
+	res, err := f.svc.IssueStamps(octx, f.staffA, lot.ID, 1)
+	must(t, err)
+	for _, step := range [][2]string{{"generated", "printed"}, {"printed", "activated"}} {
+		_, err = f.svc.TransitionLotStamps(octx, f.staffA, lot.ID, step[0], step[1])
+		must(t, err)
+	}
+	d, err := f.svc.Stamp(octx, f.staffA, res.First)
+	must(t, err)
+	photos := func() []app.ProductImage {
+		t.Helper()
+		v, err := f.svc.VerifyStamp(octx, app.VerifyRequest{URL: d.URL, DeviceID: "phone"})
+		must(t, err)
+		if v.Trace == nil {
+			t.Fatalf("stamp not traced: %+v", v.Result)
+		}
+		return v.Trace.Images
+	}
+	if imgs := photos(); len(imgs) != 0 {
+		t.Fatalf("no photos yet: %v", imgs)
 	}
 	img, _, err := f.svc.AddProductImage(octx, f.staffA, p.ID, phototest.JPEG(t, 64, 48))
 	must(t, err)
-	imgs, err := f.svc.VerificationImages(octx, p.ID)
-	if err != nil || len(imgs) != 1 || imgs[0].ID != img.ID {
-		t.Fatalf("after this instance's upload: %v, %v", imgs, err)
+	if imgs := photos(); len(imgs) != 1 || imgs[0].ID != img.ID {
+		t.Fatalf("after this instance's upload: %v", imgs)
 	}
-	// Another instance (a second service on the same database) deletes it:
-	// this one shows the cached photo until the minute is over.
+	// Another instance (a second service on the same database) deletes it.
 	other := app.New(st, f.clk.now, app.DefaultConfig(), nil)
 	must(t, other.DeleteProductImage(octx, f.staffA, p.ID, img.ID))
-	if imgs, _ := f.svc.VerificationImages(octx, p.ID); len(imgs) != 1 {
-		t.Fatalf("cache not used: %v", imgs)
+	deadline := time.Now().Add(app.LotTraceTTL + time.Second)
+	for len(photos()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("another instance's deletion not shown after %s", app.LotTraceTTL+time.Second)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	f.clk.add(61 * time.Second)
-	if imgs, _ := f.svc.VerificationImages(octx, p.ID); len(imgs) != 0 {
-		t.Fatalf("stale after a minute: %v", imgs)
+	// This instance's deletion: at once.
+	img, _, err = f.svc.AddProductImage(octx, f.staffA, p.ID, phototest.JPEG(t, 64, 48))
+	must(t, err)
+	if imgs := photos(); len(imgs) != 1 {
+		t.Fatalf("after a second upload: %v", imgs)
+	}
+	must(t, f.svc.DeleteProductImage(octx, f.staffA, p.ID, img.ID))
+	if imgs := photos(); len(imgs) != 0 {
+		t.Fatalf("after this instance's deletion: %v", imgs)
 	}
 }
 

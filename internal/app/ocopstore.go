@@ -74,6 +74,7 @@ type StampTrace struct {
 	Product      Product
 	Producer     Producer
 	Certificates []Certificate
+	Images       []ProductImage // the product's photos (metadata), cover first
 	Scans        []ocop.Scan
 }
 

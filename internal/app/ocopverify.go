@@ -102,7 +102,8 @@ func (s *Service) VerifyStamp(ctx context.Context, in VerifyRequest) (*Verificat
 	if err != nil {
 		return nil, err
 	}
-	t := &StampTrace{Stamp: *stamp, Lot: lt.Lot, Product: lt.Product, Producer: lt.Producer, Certificates: lt.Certificates, Scans: scans}
+	t := &StampTrace{Stamp: *stamp, Lot: lt.Lot, Product: lt.Product, Producer: lt.Producer, Certificates: lt.Certificates,
+		Images: lt.Images, Scans: scans}
 	vin.SerialKnown = true
 	certs := make([]ocop.Certificate, len(t.Certificates))
 	for i, c := range t.Certificates {
@@ -136,8 +137,9 @@ func (s *Service) VerifyStamp(ctx context.Context, in VerifyRequest) (*Verificat
 // LotTraceTTL bounds how long a verification may be answered from this
 // instance's copy of a lot's status, product, producer and certificates:
 // a viral product's stamps share one lot, and reading four rarely changed
-// rows per scan was most of the database's work per verification. A
-// change made through this service is seen at once (forgetLotTraces);
+// rows per scan was most of the database's work per verification (the
+// product's photos, shown on the page, come with them). A change made
+// through this service is seen at once (forgetLotTraces);
 // one made through another instance, within LotTraceTTL. Certificate
 // expiry needs no refresh: it is judged at each scan's time.
 const LotTraceTTL = 2 * time.Second
@@ -160,8 +162,9 @@ type lotTraceEntry struct {
 	at time.Time // wall and monotonic clock of the read (not the service clock)
 }
 
-// lotTrace returns a lot with its product, producer (without tax code)
-// and the product's certificates, from the cache when fresh. Errors:
+// lotTrace returns a lot with its product, producer (without tax code),
+// the product's certificates and photos (metadata), from the cache when
+// fresh. Errors:
 // NotFound, Unavailable.
 func (s *Service) lotTrace(ctx context.Context, lotID string) (*StampTrace, error) {
 	c := &s.lots
@@ -190,8 +193,12 @@ func (s *Service) lotTrace(ctx context.Context, lotID string) (*StampTrace, erro
 	if err != nil {
 		return nil, err
 	}
+	imgs, err := r.ProductImages(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
 	pr.TaxCode = ""
-	t := &StampTrace{Lot: *l, Product: *p, Producer: *pr, Certificates: certs[p.ID]}
+	t := &StampTrace{Lot: *l, Product: *p, Producer: *pr, Certificates: certs[p.ID], Images: imgs[p.ID]}
 	c.mu.Lock()
 	if c.gen == gen {
 		if c.m == nil || len(c.m) >= maxLotTraces {
@@ -204,7 +211,7 @@ func (s *Service) lotTrace(ctx context.Context, lotID string) (*StampTrace, erro
 }
 
 // forgetLotTraces empties the cache after this service changed a lot,
-// product, producer or certificate (after the change committed).
+// product, producer, certificate or photo (after the change committed).
 func (s *Service) forgetLotTraces() {
 	c := &s.lots
 	c.mu.Lock()

@@ -1011,17 +1011,7 @@ func (s *Server) verifyStamp(c *gin.Context) {
 		c.JSON(http.StatusOK, toVerificationJSON(v))
 		return
 	}
-	// The page shows the product's photos; the JSON answer and the
-	// verification itself (one query) do not read them. They come from
-	// the service's per-product cache, and a failure costs the pictures,
-	// never the verdict.
-	var imgs []app.ProductImage
-	if v.Trace != nil {
-		if imgs, err = s.svc.VerificationImages(ctx, v.Trace.Product.ID); err != nil {
-			_ = c.Error(err)
-		}
-	}
-	s.html(c, http.StatusOK, func(b *bytes.Buffer) error { return ocopweb.VerificationWithImages(b, v, imgs) })
+	s.html(c, http.StatusOK, func(b *bytes.Buffer) error { return ocopweb.Verification(b, v) })
 }
 
 // cataloguePage is the public OCOP catalogue (/ocop): search without

@@ -216,16 +216,14 @@ type verifyData struct {
 	Images []app.ProductImage
 }
 
-// Verification renders the verification page of v, without photos.
+// Verification renders the verification page of v, with the product's
+// photos when the stamp was traced to the product, so a shopper can
+// compare the package in hand with the real one.
 func Verification(w io.Writer, v *app.Verification) error {
-	return VerificationWithImages(w, v, nil)
-}
-
-// VerificationWithImages renders the verification page of v with the
-// product's photos (shown only when the stamp was traced to the product),
-// so a shopper can compare the package in hand with the real one.
-func VerificationWithImages(w io.Writer, v *app.Verification, images []app.ProductImage) error {
-	d := verifyData{V: v, Images: images}
+	d := verifyData{V: v}
+	if v.Trace != nil {
+		d.Images = v.Trace.Images
+	}
 	for _, f := range v.Result.Flags {
 		if f.Effect() != "" {
 			d.Flags = append(d.Flags, FlagText(f, v.Result))

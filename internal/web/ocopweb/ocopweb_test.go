@@ -156,7 +156,8 @@ func TestPagesShowPhotos(t *testing.T) {
 	v := genuine(ocop.VerdictGenuineFirstScan)
 	v.Trace.Product.ID = "p1"
 	var b bytes.Buffer
-	if err := ocopweb.VerificationWithImages(&b, v, []app.ProductImage{photo("p1", "i1"), photo("p1", "i2")}); err != nil {
+	v.Trace.Images = []app.ProductImage{photo("p1", "i1"), photo("p1", "i2")}
+	if err := ocopweb.Verification(&b, v); err != nil {
 		t.Fatal(err)
 	}
 	page := b.String()
@@ -168,6 +169,7 @@ func TestPagesShowPhotos(t *testing.T) {
 			t.Errorf("verification page lacks %s", w)
 		}
 	}
+	v.Trace.Images = nil
 	if strings.Contains(render(t, v), "<img") {
 		t.Error("verification page without photos has an <img>")
 	}
