@@ -29,6 +29,7 @@ const (
 	BadSignature         Code = "bad_signature"          // webhook signature or timestamp rejected
 	Unavailable          Code = "unavailable"            // a dependency (database, provider) is down
 	Internal             Code = "internal"               // a bug or unexpected failure; details stay in the log
+	MethodNotAllowed     Code = "method_not_allowed"     // the endpoint exists, with other methods (HTTP: Allow header)
 )
 
 // FieldError names one request field that is wrong and why.

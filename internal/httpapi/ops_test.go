@@ -108,9 +108,15 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	if p.Detail != "no such endpoint" || p.Instance != "/v1/nothing-here" {
 		t.Fatalf("problem = %+v", p)
 	}
-	p = a.do(req{method: "DELETE", path: "/v1/me", offContract: true}).wantProblem(t, 404, "not_found")
-	if p.Detail != "method not allowed on this endpoint" {
-		t.Fatalf("problem = %+v", p)
+	r := a.do(req{method: "DELETE", path: "/v1/me", offContract: true})
+	p = r.wantProblem(t, 405, "method_not_allowed")
+	if p.Detail != "method not allowed on this endpoint" || r.header.Get("Allow") != "GET" {
+		t.Fatalf("problem = %+v, Allow %q", p, r.header.Get("Allow"))
+	}
+	r = a.do(req{method: "PUT", path: "/v1/markets", offContract: true})
+	r.wantProblem(t, 405, "method_not_allowed")
+	if allow := r.header.Get("Allow"); allow != "GET, POST" {
+		t.Fatalf("Allow %q, want GET, POST", allow)
 	}
 }
 

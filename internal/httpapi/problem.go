@@ -29,6 +29,7 @@ var statusOf = map[errs.Code]int{
 	errs.BadSignature:         http.StatusUnauthorized,
 	errs.Unavailable:          http.StatusServiceUnavailable,
 	errs.Internal:             http.StatusInternalServerError,
+	errs.MethodNotAllowed:     http.StatusMethodNotAllowed,
 }
 
 // Problem is an RFC 9457 problem document with the product's extensions:

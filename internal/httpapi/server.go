@@ -108,7 +108,8 @@ func New(svc *app.Service, opt Options) http.Handler {
 		}
 		fail(c, errs.E(errs.NotFound, "no such endpoint"))
 	})
-	r.NoMethod(func(c *gin.Context) { fail(c, errs.E(errs.NotFound, "method not allowed on this endpoint")) })
+	// gin has set the Allow header (the path's methods) before this runs.
+	r.NoMethod(func(c *gin.Context) { fail(c, errs.E(errs.MethodNotAllowed, "method not allowed on this endpoint")) })
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
