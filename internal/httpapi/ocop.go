@@ -276,39 +276,25 @@ func (r producerReq) input() app.ProducerInput {
 
 func (s *Server) createProducer(c *gin.Context) {
 	var req producerReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	p, err := s.svc.CreateProducer(c.Request.Context(), actor(c), req.input())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, toProducerJSON(p))
+	reply(c, http.StatusCreated, p, err, toProducerJSON)
 }
 
 func (s *Server) updateProducer(c *gin.Context) {
 	var req producerReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	p, err := s.svc.UpdateProducer(c.Request.Context(), actor(c), c.Param("id"), req.input())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toProducerJSON(p))
+	reply(c, http.StatusOK, p, err, toProducerJSON)
 }
 
 func (s *Server) getProducer(c *gin.Context) {
 	p, err := s.svc.Producer(c.Request.Context(), actor(c), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toProducerJSON(p))
+	reply(c, http.StatusOK, p, err, toProducerJSON)
 }
 
 func (s *Server) listProducers(c *gin.Context) {
@@ -346,39 +332,25 @@ func (r productReq) input() app.ProductInput {
 
 func (s *Server) createProduct(c *gin.Context) {
 	var req productReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	p, err := s.svc.CreateProduct(c.Request.Context(), actor(c), req.input())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, toProductJSON(p))
+	reply(c, http.StatusCreated, p, err, toProductJSON)
 }
 
 func (s *Server) updateProduct(c *gin.Context) {
 	var req productReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	p, err := s.svc.UpdateProduct(c.Request.Context(), actor(c), c.Param("id"), req.input())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toProductJSON(p))
+	reply(c, http.StatusOK, p, err, toProductJSON)
 }
 
 func (s *Server) getProduct(c *gin.Context) {
 	p, err := s.svc.Product(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toProductDetailJSON(p))
+	reply(c, http.StatusOK, p, err, toProductDetailJSON)
 }
 
 // catalogueQuery reads the catalogue filters shared by the JSON list and
@@ -428,17 +400,12 @@ type certificateReq struct {
 
 func (s *Server) addCertificate(c *gin.Context) {
 	var req certificateReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	cert, err := s.svc.AddCertificate(c.Request.Context(), actor(c), c.Param("id"), app.CertificateInput{Stars: req.Stars,
 		Score: req.Score, DecisionNumber: req.DecisionNumber, IssuingBody: req.IssuingBody, Level: req.Level, DecisionDate: req.DecisionDate})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, toCertificateJSON(cert))
+	reply(c, http.StatusCreated, cert, err, toCertificateJSON)
 }
 
 func (s *Server) listCertificates(c *gin.Context) {
@@ -460,16 +427,11 @@ type statusReq struct {
 
 func (s *Server) setCertificateStatus(c *gin.Context) {
 	var req statusReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	cert, err := s.svc.SetCertificateStatus(c.Request.Context(), actor(c), c.Param("id"), req.Status)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toCertificateJSON(cert))
+	reply(c, http.StatusOK, cert, err, toCertificateJSON)
 }
 
 // ---------------------------------------------------------------------------
@@ -484,17 +446,12 @@ type lotReq struct {
 
 func (s *Server) createLot(c *gin.Context) {
 	var req lotReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	l, err := s.svc.CreateLot(c.Request.Context(), actor(c), c.Param("id"), app.LotInput{Code: req.Code,
 		ProductionDate: req.ProductionDate, ExpiryDate: req.ExpiryDate, Quantity: req.Quantity})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, toLotJSON(l))
+	reply(c, http.StatusCreated, l, err, toLotJSON)
 }
 
 func (s *Server) listLots(c *gin.Context) {
@@ -513,25 +470,16 @@ func (s *Server) listLots(c *gin.Context) {
 
 func (s *Server) getLot(c *gin.Context) {
 	l, err := s.svc.Lot(c.Request.Context(), actor(c), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toLotJSON(l))
+	reply(c, http.StatusOK, l, err, toLotJSON)
 }
 
 func (s *Server) setLotStatus(c *gin.Context) {
 	var req statusReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	l, err := s.svc.SetLotStatus(c.Request.Context(), actor(c), c.Param("id"), req.Status)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toLotJSON(l))
+	reply(c, http.StatusOK, l, err, toLotJSON)
 }
 
 type issueReq struct {
@@ -548,8 +496,7 @@ type issueJSON struct {
 
 func (s *Server) issueStamps(c *gin.Context) {
 	var req issueReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	res, err := s.svc.IssueStamps(c.Request.Context(), actor(c), c.Param("id"), req.Count)
@@ -590,8 +537,7 @@ type lotStampsReq struct {
 
 func (s *Server) transitionLotStamps(c *gin.Context) {
 	var req lotStampsReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	n, err := s.svc.TransitionLotStamps(c.Request.Context(), actor(c), c.Param("id"), req.From, req.To)
@@ -615,8 +561,7 @@ func (s *Server) getStamp(c *gin.Context) {
 
 func (s *Server) transitionStamp(c *gin.Context) {
 	var req statusReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	st, err := s.svc.TransitionStamp(c.Request.Context(), actor(c), c.Param("serial"), req.Status)
@@ -633,8 +578,7 @@ type sellReq struct {
 
 func (s *Server) sellStamp(c *gin.Context) {
 	var req sellReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	st, err := s.svc.SellStamp(c.Request.Context(), actor(c), c.Param("serial"), req.StallID)
@@ -758,17 +702,12 @@ func offersJSON(os []app.StallOffer) gin.H {
 
 func (s *Server) getStallProducts(c *gin.Context) {
 	os, err := s.svc.StallProducts(c.Request.Context(), actor(c), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, offersJSON(os))
+	reply(c, http.StatusOK, os, err, offersJSON)
 }
 
 func (s *Server) putStallProducts(c *gin.Context) {
 	var req stallProductsReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	if req.Items == nil {
@@ -780,11 +719,7 @@ func (s *Server) putStallProducts(c *gin.Context) {
 		in[i] = app.StallPriceInput{ProductID: it.ProductID, Price: it.Price}
 	}
 	os, err := s.svc.SetStallProducts(c.Request.Context(), actor(c), c.Param("id"), in)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, offersJSON(os))
+	reply(c, http.StatusOK, os, err, offersJSON)
 }
 
 // ---------------------------------------------------------------------------

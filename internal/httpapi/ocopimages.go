@@ -150,8 +150,7 @@ type reorderImagesReq struct {
 
 func (s *Server) reorderProductImages(c *gin.Context) {
 	var req reorderImagesReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	imgs, err := s.svc.ReorderProductImages(c.Request.Context(), actor(c), c.Param("id"), req.ImageIDs)

@@ -344,8 +344,7 @@ type reconcileReq struct {
 
 func (s *Server) reconcile(c *gin.Context) {
 	var req reconcileReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	var fs errs.Fields
@@ -358,11 +357,7 @@ func (s *Server) reconcile(c *gin.Context) {
 		return
 	}
 	rep, err := s.svc.Reconcile(c.Request.Context(), actor(c), from, to)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toReconcileJSON(rep))
+	reply(c, http.StatusOK, rep, err, toReconcileJSON)
 }
 
 type transferJSON struct {

@@ -92,6 +92,26 @@ func fail(c *gin.Context, err error) {
 	c.Abort()
 }
 
+// decode reads the JSON request body into dst (decodeJSON) and reports
+// whether it could; when not, the problem has been written.
+func decode(c *gin.Context, dst any) bool {
+	if err := decodeJSON(c, dst); err != nil {
+		fail(c, err)
+		return false
+	}
+	return true
+}
+
+// reply answers status with the JSON of conv(v), or the problem of err:
+// the end of most handlers, after the one service call.
+func reply[T, J any](c *gin.Context, status int, v T, err error, conv func(T) J) {
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(status, conv(v))
+}
+
 // decodeJSON reads a JSON request body strictly: unknown fields, wrong
 // types, trailing data and oversize bodies are refused with the field named.
 func decodeJSON(c *gin.Context, dst any) error {

@@ -21,8 +21,7 @@ type registerReq struct {
 
 func (s *Server) register(c *gin.Context) {
 	var req registerReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	sess, err := s.svc.Register(c.Request.Context(), app.RegisterInput{Phone: req.Phone, Password: req.Password, Name: req.Name})
@@ -40,8 +39,7 @@ type loginReq struct {
 
 func (s *Server) login(c *gin.Context) {
 	var req loginReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	sess, err := s.svc.Login(c.Request.Context(), app.LoginInput{Phone: req.Phone, Password: req.Password, ClientIP: c.ClientIP()})
@@ -70,16 +68,11 @@ type districtReq struct {
 
 func (s *Server) createDistrict(c *gin.Context) {
 	var req districtReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	d, err := s.svc.CreateDistrict(c.Request.Context(), actor(c), market.District{Name: req.Name, Province: req.Province})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, toDistrictJSON(d))
+	reply(c, http.StatusCreated, d, err, toDistrictJSON)
 }
 
 func (s *Server) listDistricts(c *gin.Context) {
@@ -98,11 +91,7 @@ func (s *Server) listDistricts(c *gin.Context) {
 
 func (s *Server) getDistrict(c *gin.Context) {
 	d, err := s.svc.District(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toDistrictJSON(d))
+	reply(c, http.StatusOK, d, err, toDistrictJSON)
 }
 
 type marketReq struct {
@@ -113,16 +102,11 @@ type marketReq struct {
 
 func (s *Server) createMarket(c *gin.Context) {
 	var req marketReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	m, err := s.svc.CreateMarket(c.Request.Context(), actor(c), market.Market{DistrictID: req.DistrictID, Name: req.Name, Address: req.Address})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, toMarketJSON(m))
+	reply(c, http.StatusCreated, m, err, toMarketJSON)
 }
 
 func (s *Server) listMarkets(c *gin.Context) {
@@ -141,11 +125,7 @@ func (s *Server) listMarkets(c *gin.Context) {
 
 func (s *Server) getMarket(c *gin.Context) {
 	m, err := s.svc.Market(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toMarketJSON(m))
+	reply(c, http.StatusOK, m, err, toMarketJSON)
 }
 
 func (s *Server) importStalls(c *gin.Context) {
@@ -210,39 +190,25 @@ func (r stallReq) input() app.StallInput {
 
 func (s *Server) createStall(c *gin.Context) {
 	var req stallReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	st, err := s.svc.CreateStall(c.Request.Context(), actor(c), req.input())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, toStallJSON(st))
+	reply(c, http.StatusCreated, st, err, toStallJSON)
 }
 
 func (s *Server) updateStall(c *gin.Context) {
 	var req stallReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	st, err := s.svc.UpdateStall(c.Request.Context(), actor(c), c.Param("id"), req.input())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toStallJSON(st))
+	reply(c, http.StatusOK, st, err, toStallJSON)
 }
 
 func (s *Server) getStall(c *gin.Context) {
 	st, err := s.svc.Stall(c.Request.Context(), actor(c), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toStallJSON(st))
+	reply(c, http.StatusOK, st, err, toStallJSON)
 }
 
 func (s *Server) listStalls(c *gin.Context) {
@@ -269,9 +235,5 @@ func (s *Server) suspendStall(c *gin.Context) { s.setStallStatus(c, market.Stall
 
 func (s *Server) setStallStatus(c *gin.Context, to market.StallStatus) {
 	st, err := s.svc.SetStallStatus(c.Request.Context(), actor(c), c.Param("id"), to)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toStallJSON(st))
+	reply(c, http.StatusOK, st, err, toStallJSON)
 }

@@ -47,8 +47,7 @@ type encodeReq struct {
 
 func (s *Server) encodeVietQR(c *gin.Context) {
 	var req encodeReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	p := vietqr.Payload{BIN: req.BIN, AccountNumber: req.AccountNumber, Purpose: req.Purpose, BillNumber: req.BillNumber,
@@ -135,8 +134,7 @@ func toDecodedJSON(p vietqr.Payload) decodedJSON {
 
 func (s *Server) decodeVietQR(c *gin.Context) {
 	var req decodeReq
-	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
+	if !decode(c, &req) {
 		return
 	}
 	if req.Payload == "" {
