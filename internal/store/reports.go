@@ -19,29 +19,51 @@ import (
 // bucketExpr is the SQL for the report bucket holding stall_daily.day
 // (TEXT 'YYYY-MM-DD'): the day itself, the first of its month, or — for
 // ISO weeks, Monday to Sunday — the number of whole weeks since f.From,
-// which the service aligns to a Monday (integer arithmetic per row is far
-// cheaper than formatting a date; weekBucket turns it back into a date).
-func (r *repo) bucketExpr(f app.ReportFilter) (string, []any, error) {
+// which the service aligns to a Monday, read from the day table (see
+// dayTable; weekBucket turns it back into a date). join reports whether
+// the query must join the day table.
+func bucketExpr(f app.ReportFilter) (expr string, join bool, err error) {
 	if f.Whole {
-		return "''", nil, nil
+		return "''", false, nil
 	}
 	switch f.Period {
 	case app.PeriodDay:
-		return "d.day", nil, nil
+		return "d.day", false, nil
 	case app.PeriodMonth:
-		return "substr(d.day, 1, 7) || '-01'", nil, nil
+		return "substr(d.day, 1, 7) || '-01'", false, nil
 	case app.PeriodWeek:
-		return "(" + r.dayNumber() + ") / 7", []any{f.From}, nil
+		return "k.n / 7", true, nil
 	}
-	return "", nil, errs.E(errs.Internal, "unknown report period %q", f.Period)
+	return "", false, errs.E(errs.Internal, "unknown report period %q", f.Period)
 }
 
-// dayNumber is the SQL for the days from the parameter to d.day.
-func (r *repo) dayNumber() string {
-	if r.dialect == Postgres {
-		return "CAST(d.day AS date) - CAST(? AS date)"
+// dayTable is a WITH clause naming every day of f's range with its number
+// from f.From, k(day, n), for queries that need a day's position in the
+// range: joining it costs a hash probe per rollup row where parsing d.day
+// as a date cost ~0.6 µs a row on PostgreSQL — more than all the rest of a
+// month's report at 10M payments. The days are formatted here from parsed
+// dates, never taken from the request, so they are safe to inline.
+func dayTable(f app.ReportFilter) (string, int, error) {
+	from, err := time.Parse(time.DateOnly, f.From)
+	if err != nil {
+		return "", 0, errs.E(errs.Internal, "report from %q", f.From)
 	}
-	return "CAST(julianday(d.day) - julianday(?) AS INTEGER)"
+	to, err := time.Parse(time.DateOnly, f.To)
+	if err != nil || to.Before(from) {
+		return "", 0, errs.E(errs.Internal, "report to %q", f.To)
+	}
+	var b strings.Builder
+	b.WriteString("WITH k(day, n) AS (VALUES ")
+	n := 0
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		if n > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("('" + d.Format(time.DateOnly) + "', " + strconv.Itoa(n) + ")")
+		n++
+	}
+	b.WriteString(")\n")
+	return b.String(), n, nil
 }
 
 // weekBucket turns the week number bucketExpr yields back into the date
@@ -102,15 +124,21 @@ func (r *repo) ReportFlows(ctx context.Context, f app.ReportFilter) ([]app.FlowR
 	if err != nil {
 		return nil, err
 	}
-	bucket, args, err := r.bucketExpr(f)
+	bucket, join, err := bucketExpr(f)
 	if err != nil {
 		return nil, err
 	}
-	where, wargs := rollupScope(f)
-	args = append(args, wargs...)
-	q := `SELECT ` + group + ` AS group_id, ` + bucket + ` AS bucket, d.provider,
+	where, args := rollupScope(f)
+	with, from := "", "stall_daily d"
+	if join {
+		if with, _, err = dayTable(f); err != nil {
+			return nil, err
+		}
+		from += " JOIN k ON k.day = d.day"
+	}
+	q := with + `SELECT ` + group + ` AS group_id, ` + bucket + ` AS bucket, d.provider,
 	       SUM(d.payments), SUM(d.amount), SUM(d.refunds), SUM(d.refunded)
-	FROM stall_daily d
+	FROM ` + from + `
 	WHERE ` + where + `
 	GROUP BY 1, 2, 3
 	ORDER BY 1, 2, 3`
@@ -137,19 +165,14 @@ func (r *repo) ReportFlows(ctx context.Context, f app.ReportFilter) ([]app.FlowR
 // no bit_or, and SUM over DISTINCT powers of two is the same thing).
 // Refund-only rollup rows do not make a stall active.
 func (r *repo) ReportActivity(ctx context.Context, f app.ReportFilter) ([]app.StallActivity, error) {
-	from, err := time.Parse(time.DateOnly, f.From)
+	with, days, err := dayTable(f)
 	if err != nil {
-		return nil, errs.E(errs.Internal, "report from %q", f.From)
+		return nil, err
 	}
-	to, err := time.Parse(time.DateOnly, f.To)
-	if err != nil {
-		return nil, errs.E(errs.Internal, "report to %q", f.To)
-	}
-	words := int(to.Sub(from).Hours()/24)/app.ActivityWordDays + 1
-	dayNo := r.dayNumber()
-	fold := "bit_or(CASE WHEN a.n BETWEEN %d AND %d THEN CAST(1 AS BIGINT) << (a.n - %d) END)"
+	words := (days-1)/app.ActivityWordDays + 1
+	fold := "bit_or(CASE WHEN k.n BETWEEN %d AND %d THEN CAST(1 AS BIGINT) << (k.n - %d) END)"
 	if r.dialect == SQLite {
-		fold = "SUM(DISTINCT CASE WHEN a.n BETWEEN %d AND %d THEN 1 << (a.n - %d) END)"
+		fold = "SUM(DISTINCT CASE WHEN k.n BETWEEN %d AND %d THEN 1 << (k.n - %d) END)"
 	}
 	cols := make([]string, words)
 	for k := range cols {
@@ -157,14 +180,10 @@ func (r *repo) ReportActivity(ctx context.Context, f app.ReportFilter) ([]app.St
 		cols[k] = fmt.Sprintf(fold, lo, lo+app.ActivityWordDays-1, lo)
 	}
 	where, args := rollupScope(f)
-	q := `SELECT a.stall_id, ` + strings.Join(cols, ", ") + `
-	FROM (
-	    SELECT d.stall_id, ` + dayNo + ` AS n
-	    FROM stall_daily d
-	    WHERE ` + where + ` AND d.payments > 0
-	) a
-	GROUP BY a.stall_id`
-	args = append([]any{f.From}, args...)
+	q := with + `SELECT d.stall_id, ` + strings.Join(cols, ", ") + `
+	FROM stall_daily d JOIN k ON k.day = d.day
+	WHERE ` + where + ` AND d.payments > 0
+	GROUP BY d.stall_id`
 	var out []app.StallActivity
 	err = r.each(ctx, q, args, func(rows *sql.Rows) error {
 		sa := app.StallActivity{Days: make([]uint64, words)}
