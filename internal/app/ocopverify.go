@@ -135,13 +135,13 @@ func (s *Service) VerifyStamp(ctx context.Context, in VerifyRequest) (*Verificat
 }
 
 // LotTraceTTL bounds how long a verification may be answered from this
-// instance's copy of a lot's status, product, producer and certificates:
-// a viral product's stamps share one lot, and reading four rarely changed
-// rows per scan was most of the database's work per verification (the
-// product's photos, shown on the page, come with them). A change made
-// through this service is seen at once (forgetLotTraces);
-// one made through another instance, within LotTraceTTL. Certificate
-// expiry needs no refresh: it is judged at each scan's time.
+// instance's copy of a lot's status, product, producer, certificates and
+// photos: a viral product's stamps share one lot, and reading those
+// rarely changed rows per scan was most of the database's work per
+// verification. A change made through this service is seen at once
+// (forgetLotTraces), one made through another instance within
+// LotTraceTTL. Certificate expiry needs no refresh: it is judged at each
+// scan's time.
 const LotTraceTTL = 2 * time.Second
 
 // maxLotTraces bounds the cache; when full it is emptied and the lots in
@@ -164,8 +164,7 @@ type lotTraceEntry struct {
 
 // lotTrace returns a lot with its product, producer (without tax code),
 // the product's certificates and photos (metadata), from the cache when
-// fresh. Errors:
-// NotFound, Unavailable.
+// fresh. Errors: NotFound, Unavailable.
 func (s *Service) lotTrace(ctx context.Context, lotID string) (*StampTrace, error) {
 	c := &s.lots
 	c.mu.Lock()
