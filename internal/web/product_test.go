@@ -244,11 +244,11 @@ func newBrowser(t *testing.T) *browser {
 // storage, like a second phone), at a 360×740 phone viewport, recording
 // script errors and CSP violations.
 type tab struct {
-	t    *testing.T
-	ctx  context.Context
-	mu   sync.Mutex
-	errs []string
-	net  map[network.RequestID]*netReq
+	t       *testing.T
+	ctx     context.Context
+	console *browsertest.Console
+	mu      sync.Mutex // guards net
+	net     map[network.RequestID]*netReq
 }
 
 type netReq struct {
@@ -264,25 +264,11 @@ func (b *browser) tab(timeout time.Duration) *tab {
 	ctx, cancelT := context.WithTimeout(ctx, timeout)
 	b.t.Cleanup(func() { cancelT(); cancel() })
 	tb := &tab{t: b.t, ctx: ctx, net: map[network.RequestID]*netReq{}}
+	tb.console = browsertest.WatchConsole(ctx, browsertest.ConsoleOptions{})
 	chromedp.ListenTarget(ctx, func(ev any) {
 		tb.mu.Lock()
 		defer tb.mu.Unlock()
 		switch e := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			tb.errs = append(tb.errs, "exception: "+e.ExceptionDetails.Error())
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.APITypeError {
-				var parts []string
-				for _, a := range e.Args {
-					parts = append(parts, string(a.Value)+a.Description)
-				}
-				tb.errs = append(tb.errs, "console.error: "+strings.Join(parts, " "))
-			}
-		case *cdplog.EventEntryAdded:
-			// CSP violations and other security reports arrive here.
-			if e.Entry.Source == cdplog.SourceSecurity || strings.Contains(e.Entry.Text, "Content Security Policy") {
-				tb.errs = append(tb.errs, "security: "+e.Entry.Text)
-			}
 		case *network.EventRequestWillBeSent:
 			tb.net[e.RequestID] = &netReq{url: e.Request.URL}
 		case *network.EventResponseReceived:
@@ -309,11 +295,7 @@ func (tb *tab) run(actions ...chromedp.Action) {
 	}
 }
 
-func (tb *tab) jsErrors() []string {
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	return append([]string(nil), tb.errs...)
-}
+func (tb *tab) jsErrors() []string { return tb.console.Problems() }
 
 // noErrors fails on any uncaught script error, console.error call or
 // security report (a CSP violation).

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,10 +32,9 @@ var byQuery = chromedp.ByQuery
 // phone is one headless Chromium with a fresh profile and one tab,
 // recording script errors and CSP violations.
 type phone struct {
-	t    *testing.T
-	ctx  context.Context
-	mu   sync.Mutex
-	errs []string
+	t       *testing.T
+	ctx     context.Context
+	console *browsertest.Console
 }
 
 func newPhone(t *testing.T) *phone {
@@ -45,22 +43,7 @@ func newPhone(t *testing.T) *phone {
 	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(cancelT)
 	p := &phone{t: t, ctx: ctx}
-	chromedp.ListenTarget(ctx, func(ev any) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		switch e := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			p.errs = append(p.errs, "exception: "+e.ExceptionDetails.Error())
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.APITypeError {
-				p.errs = append(p.errs, "console.error")
-			}
-		case *cdplog.EventEntryAdded:
-			if e.Entry.Source == cdplog.SourceSecurity || strings.Contains(e.Entry.Text, "Content Security Policy") {
-				p.errs = append(p.errs, "security: "+e.Entry.Text)
-			}
-		}
-	})
+	p.console = browsertest.WatchConsole(ctx, browsertest.ConsoleOptions{})
 	if err := chromedp.Run(ctx, runtime.Enable(), cdplog.Enable(), chromedp.EmulateViewport(360, 740)); err != nil {
 		t.Fatalf("prepare the tab: %v", err) // Chromium itself started
 	}
@@ -76,11 +59,7 @@ func (p *phone) run(actions ...chromedp.Action) {
 	}
 }
 
-func (p *phone) errors() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.errs...)
-}
+func (p *phone) errors() []string { return p.console.Problems() }
 
 // audit checks what can be checked mechanically (the same checks as the
 // vendor app's browser tests): labels on controls, names on buttons and

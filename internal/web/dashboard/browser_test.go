@@ -5,12 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/market4/market4/internal/browsertest"
@@ -24,24 +22,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	s := newSite(t)
 	ctx, cancel := context.WithTimeout(browsertest.Start(t, 1280, 900), 90*time.Second)
 	defer cancel()
-	var mu sync.Mutex
-	var problems []string
-	chromedp.ListenTarget(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, "exception: "+e.ExceptionDetails.Error())
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.APITypeError {
-				problems = append(problems, "console.error")
-			}
-		case *cdplog.EventEntryAdded:
-			if e.Entry.Level == cdplog.LevelError || strings.Contains(e.Entry.Text, "Content Security Policy") {
-				problems = append(problems, "log: "+e.Entry.Text)
-			}
-		}
-	})
+	console := browsertest.WatchConsole(ctx, browsertest.ConsoleOptions{ErrorLogs: true})
 	dir := browsertest.Artifacts(t)
 	var bars, rows int
 	var shot, shotEN, shotOD []byte
@@ -74,9 +55,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		must(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(problems) > 0 {
+	if problems := console.Problems(); len(problems) > 0 {
 		t.Fatalf("browser reported:\n%s", strings.Join(problems, "\n"))
 	}
 	t.Logf("screenshots in %s", dir)

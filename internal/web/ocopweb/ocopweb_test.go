@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/market4/market4/internal/app"
@@ -118,15 +117,7 @@ func TestVerificationPageInChromium(t *testing.T) {
 	defer srv.Close()
 	ctx, cancelT := context.WithTimeout(browsertest.Start(t, 360, 740), 30*time.Second)
 	defer cancelT()
-	var problems []string
-	chromedp.ListenTarget(ctx, func(ev any) {
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			problems = append(problems, string(e.Type))
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, e.ExceptionDetails.Text)
-		}
-	})
+	console := browsertest.WatchConsole(ctx, browsertest.ConsoleOptions{AnyCall: true})
 	var bg, title string
 	if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL),
 		chromedp.Evaluate(`getComputedStyle(document.querySelector(".verdict")).backgroundColor`, &bg),
@@ -139,7 +130,7 @@ func TestVerificationPageInChromium(t *testing.T) {
 	if !strings.Contains(title, "Hàng chính hãng") {
 		t.Fatalf("title %q", title)
 	}
-	if len(problems) > 0 {
+	if problems := console.Problems(); len(problems) > 0 {
 		t.Fatalf("console: %v", problems)
 	}
 }
@@ -215,15 +206,7 @@ func TestCataloguePhotoInChromium(t *testing.T) {
 	defer srv.Close()
 	ctx, cancelT := context.WithTimeout(browsertest.Start(t, 360, 740), 30*time.Second)
 	defer cancelT()
-	var problems []string
-	chromedp.ListenTarget(ctx, func(ev any) {
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			problems = append(problems, string(e.Type))
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, e.ExceptionDetails.Text)
-		}
-	})
+	console := browsertest.WatchConsole(ctx, browsertest.ConsoleOptions{AnyCall: true})
 	var got struct {
 		Natural int     `json:"natural"`
 		Width   float64 `json:"width"`
@@ -240,7 +223,7 @@ func TestCataloguePhotoInChromium(t *testing.T) {
 	if got.Natural != 400 || got.Width <= 0 || got.Width > got.Card || got.Height < got.Width*0.7 || got.Height > got.Width*0.8 {
 		t.Fatalf("photo laid out as %+v; want the 4:3 thumbnail within the card", got)
 	}
-	if len(problems) > 0 {
+	if problems := console.Problems(); len(problems) > 0 {
 		t.Fatalf("console: %v", problems)
 	}
 }
