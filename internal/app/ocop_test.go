@@ -806,3 +806,51 @@ func TestOCOPVerificationLotCache(t *testing.T) {
 		}
 	})
 }
+
+// TestOCOPIssueStampsIdempotencyKey: a resent issue (same key, same
+// request) replays the first answer — even when the first filled the lot —
+// and issues nothing; the key with another request is refused; a refused
+// issue frees its key for the next attempt.
+func TestOCOPIssueStampsIdempotencyKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newOCOPFix(t, st)
+		pr := f.producer(t, f.staffA, "", "HTX", taxA)
+		p := f.product(t, f.staffA, pr.ID, "Trà sen", "")
+		lot := f.lot(t, p.ID, "TS01", 5)
+		key := func(k, hash string) *app.Idempotency {
+			return &app.Idempotency{Key: k, Hash: hash, Render: func(v any) (int, []byte) {
+				return 201, []byte(v.(*app.IssueResult).First)
+			}}
+		}
+		res, rep, err := f.svc.IssueStampsOnce(octx, f.staffA, lot.ID, 5, key("k1", "issue 5"))
+		must(t, err)
+		if rep != nil || res.Count != 5 || res.Lot.StampsIssued != 5 {
+			t.Fatalf("first issue: %+v, replay %+v", res, rep)
+		}
+		// The lot is full now: the resent request is replayed, not refused.
+		_, rep, err = f.svc.IssueStampsOnce(octx, f.staffA, lot.ID, 5, key("k1", "issue 5"))
+		must(t, err)
+		if rep == nil || rep.Status != 201 || string(rep.Body) != res.First {
+			t.Fatalf("retry: replay %+v, want the first answer %q", rep, res.First)
+		}
+		l, err := f.svc.Lot(octx, f.staffA, lot.ID)
+		must(t, err)
+		if l.StampsIssued != 5 {
+			t.Fatalf("%d stamps issued after a retry, want 5", l.StampsIssued)
+		}
+		_, _, err = f.svc.IssueStampsOnce(octx, f.staffA, lot.ID, 4, key("k1", "issue 4"))
+		wantErrCode(t, err, errs.IdempotencyKeyReused)
+		// Refused (the lot is full): the key is free again, and the same
+		// request is refused again rather than stuck in flight.
+		_, _, err = f.svc.IssueStampsOnce(octx, f.staffA, lot.ID, 1, key("k2", "issue 1"))
+		wantErrCode(t, err, errs.Conflict)
+		_, _, err = f.svc.IssueStampsOnce(octx, f.staffA, lot.ID, 1, key("k2", "issue 1"))
+		wantErrCode(t, err, errs.Conflict)
+		// Another user's key space: staff of another district is refused
+		// before any key is claimed.
+		_, _, err = f.svc.IssueStampsOnce(octx, f.staffB, lot.ID, 1, key("k1", "issue 5"))
+		if err == nil || errs.Is(err, errs.IdempotencyKeyReused) {
+			t.Fatalf("staff of another district: %v", err)
+		}
+	})
+}

@@ -76,32 +76,56 @@ func StampLink(host string, st *Stamp, lot *Lot, gtin string) ocop.Link {
 // (lot not active; count more than the lot has left), Unavailable (no
 // signing key).
 func (s *Service) IssueStamps(ctx context.Context, a market.Actor, lotID string, n int) (*IssueResult, error) {
+	res, _, err := s.IssueStampsOnce(ctx, a, lotID, n, nil)
+	return res, err
+}
+
+// IssueStampsOnce is IssueStamps made safe to retry by an Idempotency-Key
+// (idem; nil for none): a staff phone on 3G that resends "issue 500
+// stamps" after a lost answer gets the first answer back (Replayed), not
+// a second print run eating the lot's quantity. The key is claimed after
+// the caller is authorised and the lot can take n more stamps, and the
+// answer is stored in the issuing transaction. Errors: those of
+// IssueStamps, IdempotencyKeyReused, InFlight.
+func (s *Service) IssueStampsOnce(ctx context.Context, a market.Actor, lotID string, n int, idem *Idempotency) (res *IssueResult, rep *Replayed, err error) {
 	if n < 1 || n > MaxIssue {
-		return nil, errs.Field("count", "must be between 1 and 10000")
+		return nil, nil, errs.Field("count", "must be between 1 and 10000")
 	}
 	st, err := s.ocop(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := s.now()
 	key, err := st.ring.SigningKey(now)
 	if err != nil {
-		return nil, ocopErr(err)
+		return nil, nil, ocopErr(err)
 	}
 	if err := s.rememberKey(ctx, st, key); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r := s.store.Read()
 	lot, err := lotForManager(ctx, r, a, lotID, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	// Claimed before the lot's state is checked: a retry of an issue that
+	// filled the lot must replay its answer, not be told the lot is full.
+	if idem != nil {
+		if rep, err := s.claimIdem(ctx, a.UserID, idem); err != nil || rep != nil {
+			return nil, rep, err
+		}
+		defer func() {
+			if err != nil {
+				s.releaseIdem(a.UserID, idem)
+			}
+		}()
 	}
 	if err := canIssue(lot, n); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prod, err := r.ProductByID(ctx, lot.ProductID, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	src := serialSource.Get().(*bufio.Reader)
 	defer serialSource.Put(src)
@@ -110,7 +134,7 @@ func (s *Service) IssueStamps(ctx context.Context, a market.Actor, lotID string,
 	for len(stamps) < n {
 		stmp, err := newStamp(src, st.ring, st.host, lot, prod.GTIN, now)
 		if err != nil {
-			return nil, ocopErr(err)
+			return nil, nil, ocopErr(err)
 		}
 		if _, dup := seen[stmp.Serial]; dup {
 			continue
@@ -118,7 +142,6 @@ func (s *Service) IssueStamps(ctx context.Context, a market.Actor, lotID string,
 		seen[stmp.Serial] = struct{}{}
 		stamps = append(stamps, stmp)
 	}
-	var out Lot
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		l, err := lotForManager(ctx, tx, a, lotID, true)
 		if err != nil {
@@ -159,17 +182,16 @@ func (s *Service) IssueStamps(ctx context.Context, a market.Actor, lotID string,
 		if err := tx.UpdateLot(ctx, l); err != nil {
 			return err
 		}
-		out = *l
-		return nil
+		res = &IssueResult{Lot: *l, Count: n, KeyID: key.ID, First: stamps[0].Serial, Last: stamps[0].Serial}
+		for _, x := range stamps {
+			res.First, res.Last = min(res.First, x.Serial), max(res.Last, x.Serial)
+		}
+		return completeIdem(ctx, tx, a.UserID, idem, res)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	res := &IssueResult{Lot: out, Count: n, KeyID: key.ID, First: stamps[0].Serial, Last: stamps[0].Serial}
-	for _, x := range stamps {
-		res.First, res.Last = min(res.First, x.Serial), max(res.Last, x.Serial)
-	}
-	return res, nil
+	return res, nil, nil
 }
 
 func indexOfSerial(stamps []Stamp, serial string) int {
