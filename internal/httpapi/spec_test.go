@@ -37,24 +37,19 @@ func TestSpecMatchesRoot(t *testing.T) {
 	}
 }
 
-// notYetSpecified lists routes registered in server.go whose operations the
-// lead is still writing into openapi.yaml (payments). Remove an entry when
-// its path is documented: the test fails on an entry that is documented or
-// no longer routed, so the list cannot rot. Every other route must be in
-// the spec and every spec operation must be routed.
-var notYetSpecified = []string{
-	"GET /v1/stalls/{id}/payments",
-	"GET /v1/stalls/{id}/events",
-	"POST /v1/payments",
-	"GET /v1/payments/{id}",
-	"POST /v1/payments/{id}/cancel",
-	"GET /v1/payments/{id}/qr.png",
-	"GET /v1/payments/{id}/qr.svg",
-	"GET /v1/payments/{id}/refunds",
-	"POST /v1/payments/{id}/refunds",
-	"POST /v1/webhooks/{provider}",
-	"POST /v1/reconcile",
-	"GET /v1/transfers",
+// notYetSpecified lists routes registered in server.go whose operations are
+// not yet written into openapi.yaml. Remove an entry when its path is
+// documented: the test fails on an entry that is documented or no longer
+// routed, so the list cannot rot. Every other route must be in the spec and
+// every spec operation must be routed.
+var notYetSpecified = []string{}
+
+// providerProtocol lists operations that speak a payment provider's
+// protocol rather than ours: their JSON request bodies are the provider's
+// (open, unknown fields ignored) and a failure to record is answered in the
+// provider's own format so it retries, next to the usual problem.
+var providerProtocol = map[string]bool{
+	"POST /v1/webhooks/{provider}": true,
 }
 
 var ginParam = regexp.MustCompile(`[:*]([A-Za-z_]+)`)
@@ -228,7 +223,7 @@ func TestSpecConventions(t *testing.T) {
 					continue
 				}
 				mt := ref.Value.Content.Get("application/problem+json")
-				if mt == nil || len(ref.Value.Content) != 1 {
+				if mt == nil || (len(ref.Value.Content) != 1 && !providerProtocol[name]) {
 					t.Errorf("%s %s: error response is not application/problem+json only", name, code)
 					continue
 				}
@@ -241,7 +236,7 @@ func TestSpecConventions(t *testing.T) {
 			}
 			if op.RequestBody != nil {
 				for ctype, mt := range op.RequestBody.Value.Content {
-					if ctype == "application/json" {
+					if ctype == "application/json" && !providerProtocol[name] {
 						if ap := mt.Schema.Value.AdditionalProperties.Has; ap == nil || *ap {
 							t.Errorf("%s: JSON request body allows unknown properties", name)
 						}
