@@ -494,17 +494,38 @@ type issueJSON struct {
 	Last  string  `json:"last_serial"`
 }
 
+// issueStamps issues a print run. An Idempotency-Key is optional here (a
+// retry without one is bounded by the lot's quantity) and makes a resent
+// request replay the first answer.
 func (s *Server) issueStamps(c *gin.Context) {
+	toJSON := func(v any) any {
+		res := v.(*app.IssueResult)
+		return issueJSON{Lot: toLotJSON(&res.Lot), Count: res.Count, KeyID: res.KeyID, First: res.First, Last: res.Last}
+	}
+	var idem *app.Idempotency
 	var req issueReq
-	if !decode(c, &req) {
+	if c.GetHeader("Idempotency-Key") != "" {
+		var body []byte
+		var err error
+		if idem, body, err = idempotency(c, toJSON); err == nil {
+			err = decodeBody(c, body, &req)
+		}
+		if err != nil {
+			fail(c, err)
+			return
+		}
+	} else if !decode(c, &req) {
 		return
 	}
-	res, err := s.svc.IssueStamps(c.Request.Context(), actor(c), c.Param("id"), req.Count)
-	if err != nil {
+	res, rep, err := s.svc.IssueStampsOnce(c.Request.Context(), actor(c), c.Param("id"), req.Count, idem)
+	switch {
+	case err != nil:
 		fail(c, err)
-		return
+	case idem != nil:
+		respond(c, idem, rep, res)
+	default:
+		c.JSON(http.StatusCreated, toJSON(res))
 	}
-	c.JSON(http.StatusCreated, issueJSON{Lot: toLotJSON(&res.Lot), Count: res.Count, KeyID: res.KeyID, First: res.First, Last: res.Last})
 }
 
 func (s *Server) listStamps(c *gin.Context) {

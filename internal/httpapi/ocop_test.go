@@ -458,3 +458,29 @@ func TestOCOPSoldFarAwayByProvinceHeader(t *testing.T) {
 		t.Fatalf("unconfigured header was trusted: %+v", v)
 	}
 }
+
+// TestOCOPIssueStampsIdempotencyKeyOverHTTP: with an Idempotency-Key a
+// resent issue replays the first answer (Idempotency-Hit) and issues
+// nothing more; the key with another body is 422; without a key each
+// request issues.
+func TestOCOPIssueStampsIdempotencyKeyOverHTTP(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a := newAPI(t, st, httpapi.Options{}, nil)
+		w := newOCOPWorld(t, a, 1)
+		staff := w.tokens["staff1"]
+		path := "/v1/lots/" + w.lotID + "/stamps"
+		key := map[string]string{"Idempotency-Key": "print-run-7"}
+		first := a.do(req{method: "POST", path: path, token: staff, header: key, json: map[string]any{"count": 3}}).want(t, 201)
+		again := a.do(req{method: "POST", path: path, token: staff, header: key, json: map[string]any{"count": 3}}).want(t, 201)
+		if again.header.Get("Idempotency-Hit") != "true" || string(again.body) != string(first.body) || first.header.Get("Idempotency-Hit") != "" {
+			t.Fatalf("replay: hit %q, body %s, first %s", again.header.Get("Idempotency-Hit"), again.body, first.body)
+		}
+		a.do(req{method: "POST", path: path, token: staff, header: key, json: map[string]any{"count": 4}}).wantProblem(t, 422, "idempotency_key_reused")
+		a.do(req{method: "POST", path: path, token: staff, json: map[string]any{"count": 2}}).want(t, 201)
+		var list listJSON[ocopStamp]
+		a.do(req{method: "GET", path: path + "?limit=1000", token: staff}).want(t, 200).decode(t, &list)
+		if len(list.Items) != 1+3+2 {
+			t.Fatalf("%d stamps, want 6 (1 + 3 once + 2)", len(list.Items))
+		}
+	})
+}
