@@ -84,7 +84,7 @@ func pay(t testing.TB, a *api, w *world, paid bool) *payment.Payment {
 func bankWebhook(content string) req {
 	body, _ := json.Marshal(map[string]any{"id": 900000 + next(), "gateway": "Vietcombank",
 		"transactionDate": time.Now().In(time.FixedZone("ICT", 7*3600)).Format(mockbank.DateLayout),
-		"accountNumber": "0071000123456", "subAccount": nil, "code": nil, "content": content, "transferType": "in",
+		"accountNumber":   "0071000123456", "subAccount": nil, "code": nil, "content": content, "transferType": "in",
 		"transferAmount": 20000, "accumulated": 0, "referenceCode": "FT1", "description": content})
 	return req{method: "POST", path: "/v1/webhooks/mockbank", raw: raw(string(body)),
 		header: map[string]string{mockbank.SignatureHeader: mockbank.Sign(testBankSecret, time.Now(), body)}}
