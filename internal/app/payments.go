@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -363,10 +364,18 @@ func (s *Service) findPayment(ctx context.Context, tx Tx, n provider.Notificatio
 		if n.OrderCode == code && p.Provider == n.Provider {
 			return p, nil // the wallet names the order itself
 		}
-		for _, st := range stalls {
-			if st.ID == p.StallID {
-				return p, nil
-			}
+		// The code counts only for a payment of a stall paid into the
+		// credited account: asked of the payment's own stall, so however
+		// many stalls share the account (stalls lists at most 20).
+		if slices.ContainsFunc(stalls, func(st market.Stall) bool { return st.ID == p.StallID }) {
+			return p, nil
+		}
+		st, err := tx.StallByID(ctx, p.StallID, false)
+		if err != nil {
+			return nil, err
+		}
+		if st.AccountNumber == n.Account && (n.BankBIN == "" || st.BankBIN == n.BankBIN) {
+			return p, nil
 		}
 	}
 	return nil, nil

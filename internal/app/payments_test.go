@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -440,5 +441,38 @@ func TestAuditDetectsRollupDrift(t *testing.T) {
 		if !found {
 			t.Fatalf("audit missed a rollup with no journal: %v", bad)
 		}
+	})
+}
+
+// TestMatchingWhenManyStallsShareAnAccount: a market's stalls may all be
+// paid into one account (a cooperative's, say); an order code still
+// matches the payment of the 21st stall, past the 20 stalls the account
+// lookup lists.
+func TestMatchingWhenManyStallsShareAnAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		ctx := context.Background()
+		admin := market.Actor{Role: market.RoleAdmin}
+		var last *market.Stall
+		for i := range 20 {
+			s, err := f.svc.CreateStall(ctx, f.other, app.StallInput{MarketID: f.stall.MarketID, StallNumber: fmt.Sprintf("B%02d", i),
+				Name: "Sạp chung", Category: "vegetables", BankBIN: f.stall.BankBIN, AccountNumber: f.stall.AccountNumber, AccountName: "HTX Cho"})
+			must(t, err)
+			last, err = f.svc.SetStallStatus(ctx, admin, s.ID, market.StallActive)
+			must(t, err)
+		}
+		stalls, err := st.Read().StallsByAccount(ctx, f.stall.BankBIN, f.stall.AccountNumber)
+		must(t, err)
+		if slices.ContainsFunc(stalls, func(s market.Stall) bool { return s.ID == last.ID }) {
+			t.Fatalf("the last stall is among the %d the lookup lists: the test does not reach past it", len(stalls))
+		}
+		p, _, err := f.svc.CreatePayment(ctx, f.other, app.PaymentInput{StallID: last.ID, Amount: "45000", Description: "rau"}, nil)
+		must(t, err)
+		o, got, err := f.svc.ConfirmTransfer(ctx, f.transfer(45000, "CK "+p.OrderCode), payment.SourceWebhook)
+		must(t, err)
+		if o != payment.OutcomeMatched || got == nil || got.ID != p.ID || got.Status != payment.Succeeded {
+			t.Fatalf("outcome %q, payment %+v; want the 21st stall's payment matched", o, got)
+		}
+		f.audit(t)
 	})
 }
