@@ -162,6 +162,13 @@ func TestOversizeBodies(t *testing.T) {
 				}
 			})
 		}
+		// A provider notification over 64 KiB is refused whole (413), not
+		// truncated into a bad signature.
+		hook := `{"id":1,"content":"` + strings.Repeat("x", 70<<10) + `"}`
+		r := req{method: "POST", path: "/v1/webhooks/mockbank", raw: &hook, invalid: true}
+		a.do(r).wantProblem(t, 413, "too_large")
+		r.chunked = true
+		a.do(r).wantProblem(t, 413, "too_large")
 		// Just under the limit is fine.
 		ok := `{"phone":"0987654321","password":"long enough","name":"` + strings.Repeat("x", 90) + `"}`
 		a.do(req{method: "POST", path: "/v1/auth/register", raw: &ok, chunked: true}).want(t, 201)
@@ -180,8 +187,10 @@ func TestGarbageFiltersAreRefused(t *testing.T) {
 		for _, c := range []struct{ path, field string }{
 			{"/v1/districts?after=%00", "after"}, {"/v1/districts?after=%ff", "after"}, {"/v1/markets?district_id=%00", "district_id"},
 			{"/v1/stalls?market_id=%ff", "market_id"}, {"/v1/stalls?district_id=%00", "district_id"}, {"/v1/stalls?after=%00", "after"},
+			{"/v1/transfers?outcome=bogus", "outcome"}, {"/v1/transfers?unreviewed=yes", "unreviewed"},
 		} {
-			r := a.do(req{method: "GET", path: c.path, token: w.tokens["admin"]}).want(t, 422)
+			// The contract itself refuses the last two (enums): send them anyway.
+			r := a.do(req{method: "GET", path: c.path, token: w.tokens["admin"], invalid: strings.HasPrefix(c.path, "/v1/transfers")}).want(t, 422)
 			if !strings.Contains(string(r.body), `"field":"`+c.field+`"`) {
 				t.Errorf("GET %s: problem does not name %s: %s", c.path, c.field, r.body)
 			}

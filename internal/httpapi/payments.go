@@ -247,12 +247,21 @@ func (s *Server) listRefunds(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": out})
 }
 
+// maxWebhookBytes bounds a provider notification (a few hundred bytes in
+// practice).
+const maxWebhookBytes = 64 << 10
+
 // webhook receives a provider's notification. The raw body is passed on
 // untouched: the signature covers those exact bytes.
 func (s *Server) webhook(c *gin.Context) {
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, 64<<10))
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxWebhookBytes+1))
 	if err != nil {
 		fail(c, jsonError(err))
+		return
+	}
+	if len(body) > maxWebhookBytes {
+		// Refused whole: a truncated body would only fail its signature.
+		fail(c, errs.E(errs.TooLarge, "a notification is at most %d bytes", maxWebhookBytes))
 		return
 	}
 	status, ctype, ack, err := s.svc.HandleWebhook(c.Request.Context(), c.Param("provider"), c.Request.Header, body)
@@ -401,9 +410,21 @@ func (s *Server) listTransfers(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	f := app.TransferFilter{Page: p, Unreviewed: c.Query("unreviewed") == "true"}
-	if o := c.Query("outcome"); o != "" {
-		f.Outcomes = []payment.Outcome{payment.Outcome(o)}
+	f := app.TransferFilter{Page: p}
+	switch u := c.Query("unreviewed"); u {
+	case "", "false":
+	case "true":
+		f.Unreviewed = true
+	default:
+		fail(c, errs.Field("unreviewed", "must be true or false"))
+		return
+	}
+	if o := payment.Outcome(c.Query("outcome")); o != "" {
+		if !o.Valid() {
+			fail(c, errs.Field("outcome", "must be one of matched, partial, overpaid, late, direct, unmatched, ignored"))
+			return
+		}
+		f.Outcomes = []payment.Outcome{o}
 	}
 	ts, err := s.svc.ListTransfers(c.Request.Context(), actor(c), f)
 	if err != nil {

@@ -20,6 +20,15 @@ const (
 	OutcomeIgnored   Outcome = "ignored"   // outgoing movement or failed wallet payment: nothing to record
 )
 
+// Valid reports whether o is one of the outcomes above.
+func (o Outcome) Valid() bool {
+	switch o {
+	case OutcomeMatched, OutcomePartial, OutcomeOverpaid, OutcomeLate, OutcomeDirect, OutcomeUnmatched, OutcomeIgnored:
+		return true
+	}
+	return false
+}
+
 // Apply credits amount to a payment found by its order code at time now and
 // returns the outcome. It implements the matching rules:
 //   - paid in full → succeeded; less → partially_paid; more, or money for
