@@ -469,7 +469,7 @@ func (w *world) stall(t testing.TB, a *api, vendor string, m *market.Market, num
 func counts(t testing.TB, st *store.Store) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	for _, table := range []string{"users", "sessions", "districts", "markets", "stalls"} {
+	for _, table := range []string{"users", "sessions", "districts", "markets", "stalls", "payments", "refunds", "journal", "transfers", "stall_daily"} {
 		var n int
 		if err := st.SQL().QueryRowContext(bg, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatal(err)
