@@ -179,16 +179,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		a := newAPI(t, st, httpapi.Options{}, nil)
-		runMatrix(t, a, newWorld(t, a), st, cases)
+		runMatrix(t, a, newWorld(t, a), st, cases, nil)
 	})
 }
 
 // runMatrix calls every case as every role, asserting the exact status;
-// a refused call must change no row (counts) and, when the case names a
-// stall, not that stall. Every operation listed must have gone through
-// the contract.
-func runMatrix(t *testing.T, a *api, w *world, st *store.Store, cases []matrixCase) {
+// a refused call must change no row (counts), nothing snapshot sees (when
+// given) and, when the case names a stall, not that stall. Every
+// operation listed must have gone through the contract.
+func runMatrix(t *testing.T, a *api, w *world, st *store.Store, cases []matrixCase, snapshot func(*testing.T) string) {
 	t.Helper()
+	if snapshot == nil {
+		snapshot = func(*testing.T) string { return "" }
+	}
 	for _, c := range cases {
 		t.Run(c.op, func(t *testing.T) {
 			for i, role := range roles {
@@ -202,6 +205,7 @@ func runMatrix(t *testing.T, a *api, w *world, st *store.Store, cases []matrixCa
 					stallBefore, _ = st.Read().StallByID(bg, c.stall(r), false)
 				}
 				before = counts(t, st)
+				snap := snapshot(t)
 				got := a.do(r)
 				if got.status != c.want[i] {
 					t.Errorf("%s: status %d, want %d; body %s", role, got.status, c.want[i], clip(got.body))
@@ -210,6 +214,9 @@ func runMatrix(t *testing.T, a *api, w *world, st *store.Store, cases []matrixCa
 				if got.status >= 400 {
 					if after := counts(t, st); !sameCounts(before, after) {
 						t.Errorf("%s: refused with %d but rows changed: %v → %v", role, got.status, before, after)
+					}
+					if snapshot(t) != snap {
+						t.Errorf("%s: refused with %d but the data changed", role, got.status)
 					}
 					if stallBefore != nil {
 						if after, _ := st.Read().StallByID(bg, stallBefore.ID, false); *after != *stallBefore {

@@ -149,7 +149,7 @@ func TestPaymentsAuthorizationMatrix(t *testing.T) {
 		a := newAPI(t, st, httpapi.Options{}, nil)
 		useTestBank(a)
 		w := newWorld(t, a)
-		runMatrix(t, a, w, st, paymentsMatrix())
+		runMatrix(t, a, w, st, paymentsMatrix(), nil)
 	})
 }
 
