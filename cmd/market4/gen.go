@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/market4/market4/internal/market"
 	"github.com/market4/market4/internal/payment"
 	"github.com/market4/market4/internal/store"
 )
@@ -112,6 +113,16 @@ func cmdGen(ctx context.Context, cfg config, log *slog.Logger, args []string, st
 	}
 	if err != nil {
 		return fmt.Errorf("gen: %w", err)
+	}
+	// The rows went straight into stall_daily: bring the summaries of
+	// already sealed days up to date, then seal the finished days, as a
+	// running server would within ten minutes.
+	svc := newService(cfg, st, log)
+	if err := svc.RebuildSummaries(ctx, market.Actor{Role: market.RoleAdmin}); err != nil {
+		return fmt.Errorf("gen: summaries: %w", err)
+	}
+	if _, _, err := svc.SealRollups(ctx); err != nil {
+		return fmt.Errorf("gen: seal: %w", err)
 	}
 	el := time.Since(began)
 	fmt.Fprintf(stdout, "generated district %s (%s): %d payments, %d refunds, %d unmatched transfers, %d journal lines, %d rollup rows over %s..%s in %s (%.0f payments/s)\n",

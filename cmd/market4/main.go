@@ -60,7 +60,7 @@ Usage:
                                      the tamper-evident payment log: keys, append, check every leaf
   market4 verify-log --key VKEY --checkpoint FILE [--old FILE] [--payment ID --server URL]
                                      verify inclusion and consistency against signed checkpoints
-  market4 rollups rebuild|compact|audit
+  market4 rollups rebuild|seal|compact|audit
                                      recompute or check the per-stall daily rollups
   market4 gen --district N --stalls N --payments N --days N
                                      bulk-load consistent synthetic data (benchmarks)

@@ -165,10 +165,10 @@ func cmdLog(ctx context.Context, cfg config, log *slog.Logger, args []string, st
 	return nil
 }
 
-// cmdRollups runs `market4 rollups rebuild|compact|audit`.
+// cmdRollups runs `market4 rollups rebuild|seal|compact|audit`.
 func cmdRollups(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) != 1 {
-		return usageError{"usage: market4 rollups rebuild|compact|audit"}
+		return usageError{"usage: market4 rollups rebuild|seal|compact|audit"}
 	}
 	st, err := openStore(ctx, cfg, false)
 	if err != nil {
@@ -184,6 +184,17 @@ func cmdRollups(ctx context.Context, cfg config, log *slog.Logger, args []string
 			return err
 		}
 		fmt.Fprintf(stdout, "rebuilt %d rollup rows from the journal in %s\n", n, time.Since(start).Round(time.Millisecond))
+	case "seal":
+		prev, through, err := svc.SealRollups(ctx)
+		if err != nil {
+			return err
+		}
+		if through <= prev {
+			fmt.Fprintf(stdout, "nothing to seal: days through %s are sealed\n", prev)
+		} else {
+			fmt.Fprintf(stdout, "sealed the days after %q through %s into the summaries in %s\n", prev, through, time.Since(start).Round(time.Millisecond))
+		}
+		return nil
 	case "compact":
 		n, err := svc.CompactRollups(ctx)
 		if err != nil {
@@ -193,7 +204,7 @@ func cmdRollups(ctx context.Context, cfg config, log *slog.Logger, args []string
 		return nil
 	case "audit":
 	default:
-		return usageError{"usage: market4 rollups rebuild|compact|audit"}
+		return usageError{"usage: market4 rollups rebuild|seal|compact|audit"}
 	}
 	bad, err := svc.AuditRollups(ctx)
 	if err != nil {

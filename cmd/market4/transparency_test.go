@@ -67,6 +67,17 @@ func TestTransparencyCommands(t *testing.T) {
 			if districts != 1 || payments != 3500 {
 				t.Fatalf("%d districts, %d payments after two runs", districts, payments)
 			}
+			// gen sealed its finished days (every one, now that 2026-11-20 is
+			// past), and the top-up's rows for those days reached the summaries:
+			// the rollup audit compares them.
+			var summarised int
+			trMust(t, st.SQL().QueryRow(`SELECT COUNT(*) FROM market_daily`).Scan(&summarised))
+			if summarised == 0 {
+				t.Fatal("gen sealed no day")
+			}
+			if got := run(func() error { return cmdRollups(ctx, cfg, log, []string{"seal"}, &out) }); !strings.Contains(got, "sealed") {
+				t.Fatalf("seal: %s", got)
+			}
 			run(func() error { return cmdAudit(ctx, cfg, log, nil, &out) })
 			run(func() error { return cmdRollups(ctx, cfg, log, []string{"audit"}, &out) })
 			if got := run(func() error { return cmdRollups(ctx, cfg, log, []string{"rebuild"}, &out) }); !strings.Contains(got, "rollups agree") {

@@ -34,7 +34,8 @@ type PaymentStore interface {
 
 	// AppendJournal appends a balanced entry.
 	AppendJournal(ctx context.Context, entryID string, e payment.Entry, ref JournalRef, at time.Time) error
-	// AddDaily adds d to the sharded per-stall, per-day rollup.
+	// AddDaily adds d to the sharded per-stall, per-day rollup and, when
+	// d's day is already sealed (see SealRollups), to the summaries.
 	AddDaily(ctx context.Context, d DailyDelta) error
 	// AppendEvent records an event for a stall's live stream and returns its id.
 	AppendEvent(ctx context.Context, stallID, typ string, data []byte, at time.Time) (int64, error)

@@ -708,6 +708,17 @@ func (s *Service) RebuildRollups(ctx context.Context, a market.Actor) (int64, er
 	return n, err
 }
 
+// RebuildSummaries recomputes the summaries of the sealed days from the
+// per-stall-day rollups (RebuildRollups recomputes both from the journal),
+// for tools that write rollups directly, such as `market4 gen`. Only
+// admins may run it. Errors: Forbidden.
+func (s *Service) RebuildSummaries(ctx context.Context, a market.Actor) error {
+	if !a.IsAdmin() {
+		return errs.E(errs.Forbidden, "only administrators rebuild rollups")
+	}
+	return s.store.InTx(ctx, func(tx Tx) error { return tx.RebuildSummaries(ctx) })
+}
+
 // CompactRollups folds the rollup shards of every business day before
 // yesterday into one row per stall, day and provider: shards spread
 // concurrent writes of the current day, and afterwards only cost report
@@ -721,6 +732,26 @@ func (s *Service) CompactRollups(ctx context.Context) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// SealDelay is how long after its end a business day is sealed: a day's
+// webhooks mostly arrive within seconds, and every one arriving after the
+// seal costs an extra write to the summaries (still exact, see AddDaily).
+const SealDelay = time.Hour
+
+// SealRollups seals every business day that ended at least SealDelay ago:
+// reports read those days from the per-market and per-stall-month
+// summaries instead of the per-stall-day rollups. The days it sealed are
+// those after prev ("" when nothing was sealed before) up to through; none
+// when through is not after prev.
+func (s *Service) SealRollups(ctx context.Context) (prev, through string, err error) {
+	through = payment.BusinessDay(s.now().Add(-SealDelay - 24*time.Hour))
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		prev, err = tx.SealRollups(ctx, through)
+		return err
+	})
+	return prev, through, err
 }
 
 // AuditRollups checks that every rollup holds exactly what the journal

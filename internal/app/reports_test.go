@@ -338,12 +338,66 @@ func TestReportsMatchBruteForce(t *testing.T) {
 			t.Fatalf("audit: %s", strings.Join(bad, "\n"))
 		}
 
+		audit := func(label string) {
+			t.Helper()
+			bad, err := w.svc.AuditRollups(ctx)
+			trMust(t, err)
+			if len(bad) > 0 {
+				t.Fatalf("%s: rollup audit: %s", label, strings.Join(bad, "\n"))
+			}
+		}
+		sealedPayments := func() (n int64) {
+			t.Helper()
+			trMust(t, st.SQL().QueryRow(`SELECT COALESCE(SUM(payments), 0) FROM market_daily`).Scan(&n))
+			return n
+		}
+
+		// Seal the days up to mid-November: reports read them from the
+		// summaries, and the ranges above straddle the watermark, start or
+		// end mid-month, and hold whole months.
+		sealDay := start.AddDate(0, 0, 16)
+		w.clock.set(sealDay.Add(24*time.Hour + app.SealDelay + time.Minute))
+		prev, through, err := w.svc.SealRollups(ctx)
+		trMust(t, err)
+		if prev != "" || through != sealDay.Format(time.DateOnly) {
+			t.Fatalf("first seal: after %q through %q, want after \"\" through %s", prev, through, sealDay.Format(time.DateOnly))
+		}
+		before := sealedPayments()
+		if before == 0 {
+			t.Fatal("sealing folded no payments into the summaries")
+		}
+		run("sealed rollups")
+		audit("sealed rollups")
+		// Sealing again the same day changes nothing.
+		if prev, _, err := w.svc.SealRollups(ctx); err != nil || prev != through || sealedPayments() != before {
+			t.Fatalf("second seal of the same day: prev %q err %v, %d sealed payments (was %d)", prev, err, sealedPayments(), before)
+		}
+
+		// Late webhooks and refunds for sealed days, and payments to open
+		// ones: the summaries take the late ones in the same transaction.
+		w.randomActivity(r, start, 40, 80)
+		bw = loadBrute(t, st)
+		if sealedPayments() == before {
+			t.Fatal("no late payment reached a sealed day's summary: the test lost its point")
+		}
+		run("late payments to sealed days")
+		audit("late payments to sealed days")
+
+		// Seal the rest (a later month too) and read everything from summaries.
+		w.clock.set(start.AddDate(0, 2, 0))
+		if _, _, err := w.svc.SealRollups(ctx); err != nil {
+			t.Fatal(err)
+		}
+		run("all days sealed")
+		audit("all days sealed")
+
 		n, err := w.svc.RebuildRollups(ctx, w.admin)
 		trMust(t, err)
 		if n == 0 {
 			t.Fatal("rebuild wrote no rows")
 		}
 		run("rebuilt rollups")
+		audit("rebuilt rollups")
 
 		// Re-shard randomly, as live traffic would, then compact.
 		_, err = st.SQL().Exec(`UPDATE stall_daily SET shard = 3 WHERE payments % 2 = 1`)
@@ -368,6 +422,30 @@ func TestReportsMatchBruteForce(t *testing.T) {
 		trMust(t, err)
 		if len(bad) == 0 || !strings.Contains(bad[0], w.stalls[0].ID) {
 			t.Fatalf("rollup audit after tampering = %q, want the stall named", bad)
+		}
+		_, err = w.svc.RebuildRollups(ctx, w.admin)
+		trMust(t, err)
+		audit("rebuilt after tampering")
+
+		// …and summaries changed behind the rollups' back.
+		for _, tamper := range []struct{ sql, want string }{
+			{`UPDATE market_daily SET amount = amount + 1 WHERE market_id = '` + w.markets[1].ID + `'`, "market " + w.markets[1].ID},
+			{`UPDATE stall_monthly SET days = days # 1 WHERE stall_id = '` + w.stalls[2].ID + `'`, "stall " + w.stalls[2].ID},
+		} {
+			q := tamper.sql
+			if st.Dialect() == store.SQLite {
+				q = strings.Replace(q, "days # 1", "(days | 1) - (days & 1)", 1)
+			}
+			_, err = st.SQL().Exec(q)
+			trMust(t, err)
+			bad, err = w.svc.AuditRollups(ctx)
+			trMust(t, err)
+			if len(bad) == 0 || !strings.Contains(bad[0], tamper.want) {
+				t.Fatalf("audit after %s = %q, want %s named", tamper.sql, bad, tamper.want)
+			}
+			_, err = w.svc.RebuildRollups(ctx, w.admin)
+			trMust(t, err)
+			audit("rebuilt after tampering")
 		}
 	})
 }

@@ -38,15 +38,29 @@ type ReportStore interface {
 	MarketDaily(ctx context.Context, districtID, from, to string) ([]MarketDay, error)
 
 	// RebuildRollups recomputes every stall_daily row from the journal,
-	// transfers and payments in one transaction, blocking rollup writers
-	// meanwhile, and returns the number of rows written.
+	// transfers and payments, and the summaries of sealed days from them,
+	// in one transaction, blocking rollup writers meanwhile, and returns
+	// the number of stall_daily rows written.
 	RebuildRollups(ctx context.Context) (int64, error)
+	// SealRollups folds every business day after the current watermark up
+	// to through into the summaries (per market and day, per stall and
+	// month) and moves the watermark there, blocking rollup writers
+	// meanwhile; reports then read those days from the summaries. It
+	// returns the previous watermark ("" when nothing was sealed) and does
+	// nothing when through is not after it. Writes to a sealed day later
+	// (late webhooks) go to both, see AddDaily.
+	SealRollups(ctx context.Context, through string) (prev string, err error)
+	// RebuildSummaries recomputes the summaries of the sealed days from
+	// stall_daily, blocking rollup writers meanwhile.
+	RebuildSummaries(ctx context.Context) error
+	// RollupsSealedThrough returns the last sealed business day, or "".
+	RollupsSealedThrough(ctx context.Context) (string, error)
 	// CompactRollups folds the shards of every day before the given
 	// business day into shard 0 and returns the number of rows removed.
 	CompactRollups(ctx context.Context, before string) (int64, error)
 	// AuditRollups compares every (stall, day, provider) rollup with the
-	// same figures recomputed from the journal and returns one line per
-	// difference.
+	// same figures recomputed from the journal, and the summaries of sealed
+	// days with the rollups, and returns one line per difference.
 	AuditRollups(ctx context.Context) ([]string, error)
 }
 

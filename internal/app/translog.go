@@ -316,8 +316,9 @@ func (s *Service) SequenceOnce(ctx context.Context) (int, error) {
 // RunSequencer appends new movements to the transparency log every
 // interval until ctx ends, catching up without pause while batches come
 // back full. Every instance may run it: a database lock lets one append at
-// a time. It also compacts rollups of past days every ten minutes (see
-// CompactRollups), which needs no log configuration.
+// a time. Every ten minutes it also seals finished days and compacts the
+// rollups of past ones (see SealRollups and CompactRollups), which needs no
+// log configuration.
 func (s *Service) RunSequencer(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -343,6 +344,9 @@ func (s *Service) RunSequencer(ctx context.Context, every time.Duration) {
 		}
 		if time.Since(lastCompact) >= 10*time.Minute {
 			lastCompact = time.Now()
+			if _, _, err := s.SealRollups(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("seal rollups", "err", err)
+			}
 			if _, err := s.CompactRollups(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("compact rollups", "err", err)
 			}

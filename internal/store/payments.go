@@ -296,7 +296,7 @@ func (dailyRow) TableName() string { return "stall_daily" }
 func (r *repo) AddDaily(ctx context.Context, d app.DailyDelta) error {
 	row := dailyRow{StallID: d.StallID, Day: d.Day, Provider: d.Provider, Shard: d.Shard, MarketID: d.MarketID,
 		DistrictID: d.DistrictID, Payments: d.Payments, Amount: d.Amount, Refunds: d.Refunds, Refunded: d.Refunded}
-	return translate(r.q(ctx).Clauses(clause.OnConflict{
+	err := r.q(ctx).Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "stall_id"}, {Name: "day"}, {Name: "provider"}, {Name: "shard"}},
 		DoUpdates: clause.Assignments(map[string]any{
 			"payments": gorm.Expr("stall_daily.payments + ?", d.Payments),
@@ -304,7 +304,11 @@ func (r *repo) AddDaily(ctx context.Context, d app.DailyDelta) error {
 			"refunds":  gorm.Expr("stall_daily.refunds + ?", d.Refunds),
 			"refunded": gorm.Expr("stall_daily.refunded + ?", d.Refunded),
 		}),
-	}).Create(&row).Error)
+	}).Create(&row).Error
+	if err != nil {
+		return translate(err)
+	}
+	return r.addSealed(ctx, d)
 }
 
 type eventRow struct {

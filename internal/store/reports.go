@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -80,42 +81,111 @@ func weekBucket(f app.ReportFilter, n string) (string, error) {
 func groupColumn(groupBy string) (string, error) {
 	switch groupBy {
 	case app.GroupDistrict:
-		return "d.district_id", nil
+		return "district_id", nil
 	case app.GroupMarket:
-		return "d.market_id", nil
+		return "market_id", nil
 	case app.GroupStall:
-		return "d.stall_id", nil
+		return "stall_id", nil
 	}
 	return "", errs.E(errs.Internal, "unknown report grouping %q", groupBy)
 }
 
-// rollupScope is the WHERE clause selecting f's rollup rows. The district
-// comes first so PostgreSQL and SQLite use stall_daily_district_idx
-// (district_id, day); a single stall uses the primary key (stall_id, day).
-func rollupScope(f app.ReportFilter) (string, []any) {
+// scopeOf is the WHERE conditions selecting f's district, market and
+// stalls in the rollup table aliased t, without dates. The district comes
+// first so that the (district_id, day|month) indexes are used; a single
+// stall uses the primary key, which starts with the stall.
+func scopeOf(f app.ReportFilter, t string) ([]string, []any) {
 	var where []string
 	var args []any
 	if f.StallID != "" {
-		where = append(where, "d.stall_id = ?")
+		where = append(where, t+".stall_id = ?")
 		args = append(args, f.StallID)
 	}
 	if f.DistrictID != "" {
-		where = append(where, "d.district_id = ?")
+		where = append(where, t+".district_id = ?")
 		args = append(args, f.DistrictID)
 	}
 	if f.MarketID != "" {
-		where = append(where, "d.market_id = ?")
+		where = append(where, t+".market_id = ?")
 		args = append(args, f.MarketID)
 	}
 	if len(f.StallIDs) > 0 {
-		where = append(where, "d.stall_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(f.StallIDs)), ", ")+")")
+		where = append(where, t+".stall_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(f.StallIDs)), ", ")+")")
 		for _, id := range f.StallIDs {
 			args = append(args, id)
 		}
 	}
-	where = append(where, "d.day >= ?", "d.day <= ?")
-	args = append(args, f.From, f.To)
-	return strings.Join(where, " AND "), args
+	return where, args
+}
+
+// flowPart is one SELECT of a report's UNION ALL: rollup figures with the
+// group column and the day they count for.
+type flowPart struct {
+	sql  string
+	args []any
+}
+
+// part selects group, day, provider and the four figures from table t
+// (aliased x) within f's scope and the given day conditions.
+func part(f app.ReportFilter, group, table, day string, conds []string, args []any) flowPart {
+	where, wargs := scopeOf(f, "x")
+	where = append(where, conds...)
+	return flowPart{
+		sql: "SELECT x." + group + " AS group_id, " + day + " AS day, x.provider, x.payments, x.amount, x.refunds, x.refunded\n\t    FROM " +
+			table + " x\n\t    WHERE " + strings.Join(where, " AND "),
+		args: append(wargs, args...),
+	}
+}
+
+// wholeMonths returns the first and last day of the calendar months lying
+// wholly inside [from, to], or ok false when there are none.
+func wholeMonths(from, to string) (first, last string, ok bool) {
+	f, err1 := time.Parse(time.DateOnly, from)
+	t, err2 := time.Parse(time.DateOnly, to)
+	if err1 != nil || err2 != nil {
+		return "", "", false
+	}
+	if f.Day() != 1 {
+		f = time.Date(f.Year(), f.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if t.AddDate(0, 0, 1).Day() != 1 {
+		t = time.Date(t.Year(), t.Month(), 0, 0, 0, 0, 0, time.UTC)
+	}
+	if t.Before(f) {
+		return "", "", false
+	}
+	return f.Format(time.DateOnly), t.Format(time.DateOnly), true
+}
+
+// flowParts splits f's range between the summaries of sealed days and
+// stall_daily, so that every day is read from exactly one place under the
+// statement's snapshot of the watermark (sealedThrough):
+//   - reports by district or market read market_daily up to the watermark
+//     and stall_daily after it;
+//   - reports by stall in months or one bucket read stall_monthly for the
+//     calendar months wholly inside the range (it holds their sealed days)
+//     and stall_daily for the rest;
+//   - other reports by stall (per day or week: a row per stall-day is
+//     what they show) read stall_daily.
+func (r *repo) flowParts(f app.ReportFilter, group string) []flowPart {
+	daily := func(conds []string, args []any) flowPart {
+		return part(f, group, "stall_daily", "x.day", conds, args)
+	}
+	if f.StallID == "" && len(f.StallIDs) == 0 && f.GroupBy != app.GroupStall {
+		return []flowPart{
+			part(f, group, "market_daily", "x.day", []string{"x.day >= ?", "x.day <= " + r.least("?", sealedThrough)}, []any{f.From, f.To}),
+			daily([]string{"x.day >= ?", "x.day <= ?", "x.day > " + sealedThrough}, []any{f.From, f.To}),
+		}
+	}
+	first, last, ok := wholeMonths(f.From, f.To)
+	if !ok || !(f.Whole || f.Period == app.PeriodMonth) {
+		return []flowPart{daily([]string{"x.day >= ?", "x.day <= ?"}, []any{f.From, f.To})}
+	}
+	return []flowPart{
+		part(f, group, "stall_monthly", "x.month || '-01'", []string{"x.month >= ?", "x.month <= ?"}, []any{first[:7], last[:7]}),
+		daily([]string{"x.day >= ?", "x.day < ?"}, []any{f.From, first}),
+		daily([]string{"x.day >= ?", "x.day <= ?", "x.day > " + r.least("?", sealedThrough)}, []any{first, f.To, last}),
+	}
 }
 
 // ReportFlows implements app.ReportStore.
@@ -128,18 +198,24 @@ func (r *repo) ReportFlows(ctx context.Context, f app.ReportFilter) ([]app.FlowR
 	if err != nil {
 		return nil, err
 	}
-	where, args := rollupScope(f)
-	with, from := "", "stall_daily d"
+	with, from := "", "d"
 	if join {
 		if with, _, err = dayTable(f); err != nil {
 			return nil, err
 		}
 		from += " JOIN k ON k.day = d.day"
 	}
-	q := with + `SELECT ` + group + ` AS group_id, ` + bucket + ` AS bucket, d.provider,
+	var parts []string
+	var args []any
+	for _, p := range r.flowParts(f, group) {
+		parts = append(parts, p.sql)
+		args = append(args, p.args...)
+	}
+	q := with + `SELECT d.group_id, ` + bucket + ` AS bucket, d.provider,
 	       SUM(d.payments), SUM(d.amount), SUM(d.refunds), SUM(d.refunded)
-	FROM ` + from + `
-	WHERE ` + where + `
+	FROM (
+	    ` + strings.Join(parts, "\n\t    UNION ALL\n\t    ") + `
+	) ` + from + `
 	GROUP BY 1, 2, 3
 	ORDER BY 1, 2, 3`
 	var out []app.FlowRow
@@ -160,48 +236,79 @@ func (r *repo) ReportFlows(ctx context.Context, f app.ReportFilter) ([]app.FlowR
 	return out, err
 }
 
-// ReportActivity implements app.ReportStore: one row per stall, with its
-// active days folded into 63-bit words (bit_or on PostgreSQL; SQLite has
-// no bit_or, and SUM over DISTINCT powers of two is the same thing).
+// ReportActivity implements app.ReportStore, in one statement: the days
+// with payments of sealed days come from stall_monthly.days (a row per
+// stall, month and provider), those after the watermark from stall_daily
+// (a row per stall and day); they are folded into the range's words here.
 // Refund-only rollup rows do not make a stall active.
 func (r *repo) ReportActivity(ctx context.Context, f app.ReportFilter) ([]app.StallActivity, error) {
-	with, days, err := dayTable(f)
+	from, err := time.Parse(time.DateOnly, f.From)
+	if err != nil {
+		return nil, errs.E(errs.Internal, "report from %q", f.From)
+	}
+	to, err := time.Parse(time.DateOnly, f.To)
+	if err != nil || to.Before(from) {
+		return nil, errs.E(errs.Internal, "report to %q", f.To)
+	}
+	days := int(to.Sub(from).Hours()/24) + 1
+	words := (days-1)/app.ActivityWordDays + 1
+
+	mw, margs := scopeOf(f, "m")
+	dw, dargs := scopeOf(f, "d")
+	mw = append(mw, "m.month >= ?", "m.month <= ?", "m.days <> 0")
+	margs = append(margs, f.From[:7], f.To[:7])
+	dw = append(dw, "d.day >= ?", "d.day <= ?", "d.day > "+sealedThrough, "d.payments > 0")
+	dargs = append(dargs, f.From, f.To)
+	q := `SELECT m.stall_id, m.month, m.days FROM stall_monthly m
+	WHERE ` + strings.Join(mw, " AND ") + `
+	UNION ALL
+	SELECT DISTINCT d.stall_id, d.day, 0 FROM stall_daily d
+	WHERE ` + strings.Join(dw, " AND ")
+
+	byStall := map[string][]uint64{}
+	set := func(stall string, day time.Time) {
+		n := int(day.Sub(from).Hours() / 24)
+		if n < 0 || n >= days {
+			return
+		}
+		w := byStall[stall]
+		if w == nil {
+			w = make([]uint64, words)
+			byStall[stall] = w
+		}
+		w[n/app.ActivityWordDays] |= 1 << (n % app.ActivityWordDays)
+	}
+	err = r.each(ctx, q, append(margs, dargs...), func(rows *sql.Rows) error {
+		var stall, key string
+		var mask int64
+		if err := rows.Scan(&stall, &key, &mask); err != nil {
+			return err
+		}
+		if len(key) == len("2006-01") { // a month's days
+			m, err := time.Parse("2006-01", key)
+			if err != nil {
+				return err
+			}
+			for b := uint64(mask); b != 0; b &= b - 1 {
+				set(stall, m.AddDate(0, 0, bits.TrailingZeros64(b)))
+			}
+			return nil
+		}
+		d, err := time.Parse(time.DateOnly, key)
+		if err != nil {
+			return err
+		}
+		set(stall, d)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	words := (days-1)/app.ActivityWordDays + 1
-	fold := "bit_or(CASE WHEN k.n BETWEEN %d AND %d THEN CAST(1 AS BIGINT) << (k.n - %d) END)"
-	if r.dialect == SQLite {
-		fold = "SUM(DISTINCT CASE WHEN k.n BETWEEN %d AND %d THEN 1 << (k.n - %d) END)"
+	out := make([]app.StallActivity, 0, len(byStall))
+	for id, w := range byStall {
+		out = append(out, app.StallActivity{StallID: id, Days: w})
 	}
-	cols := make([]string, words)
-	for k := range cols {
-		lo := k * app.ActivityWordDays
-		cols[k] = fmt.Sprintf(fold, lo, lo+app.ActivityWordDays-1, lo)
-	}
-	where, args := rollupScope(f)
-	q := with + `SELECT d.stall_id, ` + strings.Join(cols, ", ") + `
-	FROM stall_daily d JOIN k ON k.day = d.day
-	WHERE ` + where + ` AND d.payments > 0
-	GROUP BY d.stall_id`
-	var out []app.StallActivity
-	err = r.each(ctx, q, args, func(rows *sql.Rows) error {
-		sa := app.StallActivity{Days: make([]uint64, words)}
-		vals := make([]sql.NullInt64, words)
-		dest := []any{&sa.StallID}
-		for k := range vals {
-			dest = append(dest, &vals[k])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		for k, v := range vals {
-			sa.Days[k] = uint64(v.Int64)
-		}
-		out = append(out, sa)
-		return nil
-	})
-	return out, err
+	return out, nil
 }
 
 // ReportStalls implements app.ReportStore.
@@ -342,7 +449,10 @@ func (r *repo) RebuildRollups(ctx context.Context) (int64, error) {
 	JOIN payments p ON p.id = m.payment_id
 	GROUP BY m.stall_id, m.day, m.provider, p.market_id, p.district_id`
 	res := r.q(ctx).Exec(q)
-	return res.RowsAffected, translate(res.Error)
+	if res.Error != nil {
+		return 0, translate(res.Error)
+	}
+	return res.RowsAffected, r.rebuildSummaries(ctx)
 }
 
 // CompactRollups implements app.ReportStore. Shards exist so concurrent
@@ -430,7 +540,11 @@ func (r *repo) AuditRollups(ctx context.Context) ([]string, error) {
 		out = append(out, "rollup names another market or district than its stall: stall "+stall)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	more, err := r.auditSummaries(ctx)
+	return append(out, more...), err
 }
 
 // each runs a raw query and calls fn for every row.
