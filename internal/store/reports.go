@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -363,37 +365,85 @@ func (r *repo) CountUnreviewed(ctx context.Context, districtID string) (int64, e
 	return n, err
 }
 
-// MarketDaily implements app.ReportStore.
+// MarketDaily implements app.ReportStore, in one statement like the
+// reports: sealed days' sums come from market_daily and their active
+// stalls from stall_monthly's day bits (a row per stall, month and
+// provider, counted here); days after the watermark from stall_daily.
 func (r *repo) MarketDaily(ctx context.Context, districtID, from, to string) ([]app.MarketDay, error) {
-	where := "d.day >= ? AND d.day <= ?"
-	args := []any{from, to}
-	if districtID != "" {
-		where = "d.district_id = ? AND " + where
-		args = append([]any{districtID}, args...)
+	scope := func(t string) (string, []any) {
+		if districtID == "" {
+			return "", nil
+		}
+		return t + ".district_id = ? AND ", []any{districtID}
 	}
-	q := `SELECT a.district_id, dd.name, a.market_id, m.name, a.day, a.active, a.payments, a.amount, a.refunds, a.refunded
+	ms, margs := scope("m")
+	ds, dargs := scope("d")
+	ss, sargs := scope("s")
+	q := `SELECT u.kind, u.market_id, mk.district_id, dd.name, mk.name, u.stall_id, u.k, u.n, u.payments, u.amount, u.refunds, u.refunded
 	FROM (
-	    SELECT d.district_id, d.market_id, d.day,
-	           COUNT(DISTINCT CASE WHEN d.payments > 0 THEN d.stall_id END) AS active,
-	           SUM(d.payments) AS payments, SUM(d.amount) AS amount, SUM(d.refunds) AS refunds, SUM(d.refunded) AS refunded
+	    SELECT 'sealed' AS kind, m.market_id, '' AS stall_id, m.day AS k, 0 AS n,
+	           SUM(m.payments) AS payments, SUM(m.amount) AS amount, SUM(m.refunds) AS refunds, SUM(m.refunded) AS refunded
+	    FROM market_daily m
+	    WHERE ` + ms + `m.day >= ? AND m.day <= ` + r.least("?", sealedThrough) + `
+	    GROUP BY m.market_id, m.day
+	    UNION ALL
+	    SELECT 'open', d.market_id, '', d.day, COUNT(DISTINCT CASE WHEN d.payments > 0 THEN d.stall_id END),
+	           SUM(d.payments), SUM(d.amount), SUM(d.refunds), SUM(d.refunded)
 	    FROM stall_daily d
-	    WHERE ` + where + `
-	    GROUP BY d.district_id, d.market_id, d.day
-	) a
-	JOIN markets m ON m.id = a.market_id
-	JOIN districts dd ON dd.id = a.district_id
-	ORDER BY a.day, dd.name, m.name, a.market_id`
+	    WHERE ` + ds + `d.day >= ? AND d.day <= ? AND d.day > ` + sealedThrough + `
+	    GROUP BY d.market_id, d.day
+	    UNION ALL
+	    SELECT 'days', s.market_id, s.stall_id, s.month, s.days, 0, 0, 0, 0
+	    FROM stall_monthly s
+	    WHERE ` + ss + `s.month >= ? AND s.month <= ? AND s.days <> 0
+	) u
+	JOIN markets mk ON mk.id = u.market_id
+	JOIN districts dd ON dd.id = mk.district_id`
+	var args []any
+	args = append(append(args, margs...), from, to)
+	args = append(append(args, dargs...), from, to)
+	args = append(append(args, sargs...), from[:7], to[:7])
+
+	type key struct{ market, day string }
 	var out []app.MarketDay
+	sealed := map[key]int{}        // index in out of a sealed day's row
+	days := map[[3]string]uint64{} // (market, stall, month) → days with payments
 	err := r.each(ctx, q, args, func(rows *sql.Rows) error {
 		var m app.MarketDay
-		if err := rows.Scan(&m.DistrictID, &m.DistrictName, &m.MarketID, &m.MarketName, &m.Day, &m.ActiveStalls,
+		var kind, stall string
+		var n int64
+		if err := rows.Scan(&kind, &m.MarketID, &m.DistrictID, &m.DistrictName, &m.MarketName, &stall, &m.Day, &n,
 			&m.Payments, &m.Amount, &m.Refunds, &m.Refunded); err != nil {
 			return err
+		}
+		switch kind {
+		case "days":
+			days[[3]string{m.MarketID, stall, m.Day}] |= uint64(n)
+			return nil
+		case "sealed":
+			sealed[key{m.MarketID, m.Day}] = len(out)
+		default:
+			m.ActiveStalls = n
 		}
 		out = append(out, m)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for k, b := range days {
+		for ; b != 0; b &= b - 1 {
+			day := k[2] + "-" + fmt.Sprintf("%02d", bits.TrailingZeros64(b)+1)
+			if i, ok := sealed[key{k[0], day}]; ok {
+				out[i].ActiveStalls++
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b app.MarketDay) int {
+		return cmp.Or(strings.Compare(a.Day, b.Day), strings.Compare(a.DistrictName, b.DistrictName),
+			strings.Compare(a.MarketName, b.MarketName), strings.Compare(a.MarketID, b.MarketID))
+	})
+	return out, nil
 }
 
 // businessDay is the SQL for the Asia/Ho_Chi_Minh date of a timestamp
