@@ -71,6 +71,12 @@ func cmdBenchTransparency(ctx context.Context, cfg config, log *slog.Logger, arg
 		_ = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM stalls WHERE district_id = '`+*district+`'`).Scan(&stalls)
 		_ = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM stall_daily WHERE district_id = '`+*district+`' AND day >= '`+from+`' AND day <= '`+to+`'`).Scan(&rollups)
 		fmt.Fprintf(stdout, "database: %s, %d payments in all; district %s: %d stalls, %d rollup rows in %s..%s\n", st.Dialect(), payments, *district, stalls, rollups, from, to)
+		var sealed string
+		var marketDays, stallMonths int64
+		_ = db.QueryRowContext(ctx, `SELECT sealed_through FROM rollup_seal`).Scan(&sealed)
+		_ = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM market_daily WHERE district_id = '`+*district+`' AND day >= '`+from+`' AND day <= '`+to+`'`).Scan(&marketDays)
+		_ = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM stall_monthly WHERE district_id = '`+*district+`' AND month = '`+from[:7]+`'`).Scan(&stallMonths)
+		fmt.Fprintf(stdout, "sealed through %q: summaries hold %d market-day and %d stall-month rows of the month (market4 rollups seal)\n", sealed, marketDays, stallMonths)
 		admin := market.Actor{Role: market.RoleAdmin}
 		for _, c := range []struct {
 			name string
@@ -97,6 +103,16 @@ func cmdBenchTransparency(ctx context.Context, cfg config, log *slog.Logger, arg
 			}
 			fmt.Fprintf(stdout, "report %s %s  (%d rows, %d payments in the month)\n", c.name, d, rows, pays)
 		}
+		var rows int
+		d, err := timeIt(*runs, 3, func() error {
+			out, _, _, err := svc.OpenData(ctx, app.OpenDataQuery{DistrictID: *district, From: from, To: to})
+			rows = len(out)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "open data, month by market   %s  (%d market-days)\n", d, rows)
 		return nil
 	case "log":
 		opt, ok, err := logOptionsFromEnv()

@@ -278,39 +278,6 @@ func (r *repo) AppendJournal(ctx context.Context, entryID string, e payment.Entr
 	return translate(r.q(ctx).Omit("id").Create(&rows).Error)
 }
 
-type dailyRow struct {
-	StallID    string `gorm:"primaryKey"`
-	Day        string `gorm:"primaryKey"`
-	Provider   string `gorm:"primaryKey"`
-	Shard      int    `gorm:"primaryKey"`
-	MarketID   string
-	DistrictID string
-	Payments   int64
-	Amount     int64
-	Refunds    int64
-	Refunded   int64
-}
-
-func (dailyRow) TableName() string { return "stall_daily" }
-
-func (r *repo) AddDaily(ctx context.Context, d app.DailyDelta) error {
-	row := dailyRow{StallID: d.StallID, Day: d.Day, Provider: d.Provider, Shard: d.Shard, MarketID: d.MarketID,
-		DistrictID: d.DistrictID, Payments: d.Payments, Amount: d.Amount, Refunds: d.Refunds, Refunded: d.Refunded}
-	err := r.q(ctx).Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "stall_id"}, {Name: "day"}, {Name: "provider"}, {Name: "shard"}},
-		DoUpdates: clause.Assignments(map[string]any{
-			"payments": gorm.Expr("stall_daily.payments + ?", d.Payments),
-			"amount":   gorm.Expr("stall_daily.amount + ?", d.Amount),
-			"refunds":  gorm.Expr("stall_daily.refunds + ?", d.Refunds),
-			"refunded": gorm.Expr("stall_daily.refunded + ?", d.Refunded),
-		}),
-	}).Create(&row).Error
-	if err != nil {
-		return translate(err)
-	}
-	return r.addSealed(ctx, d)
-}
-
 type eventRow struct {
 	ID        int64 `gorm:"primaryKey;autoIncrement"`
 	StallID   string

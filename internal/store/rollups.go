@@ -67,18 +67,32 @@ func dayBitOf(day string, payments int64) (int64, error) {
 	return 1 << (dom - 1), nil
 }
 
-// addSealed adds d to the summaries when its day is sealed. It must run
-// after d's stall_daily upsert in the same transaction: on PostgreSQL that
-// upsert holds stall_daily's ROW EXCLUSIVE lock until commit, which the
-// sealer's SHARE ROW EXCLUSIVE waits for, so this statement (a new
-// snapshot under READ COMMITTED) either sees the sealer's new watermark or
-// runs before the sealer reads stall_daily — never a delta in neither.
-func (r *repo) addSealed(ctx context.Context, d app.DailyDelta) error {
+// AddDaily implements app.PaymentStore: d goes to stall_daily and, when
+// its day is sealed, to the summaries as well.
+//
+// The watermark must be read after the stall_daily upsert has taken
+// stall_daily's ROW EXCLUSIVE lock, which is held to commit and which the
+// sealer's SHARE ROW EXCLUSIVE waits for: then either the sealer waits for
+// this transaction and folds its row, or this transaction waited for the
+// sealer and reads its new watermark — never both, never neither
+// (TestSealRacesLatePayments fails when the order is reversed). On
+// PostgreSQL everything is one statement: its locks are taken when it is
+// parsed or bound, and under READ COMMITTED its snapshot is taken after,
+// when it starts executing; on an open day the summary parts write nothing.
+// SQLite runs one writer at a time, so separate statements are as good.
+func (r *repo) AddDaily(ctx context.Context, d app.DailyDelta) error {
 	bit, err := dayBitOf(d.Day, d.Payments)
 	if err != nil {
 		return err
 	}
-	month := d.Day[:7]
+	daily := `INSERT INTO stall_daily (stall_id, day, provider, shard, market_id, district_id, payments, amount, refunds, refunded)
+	    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	    ON CONFLICT (stall_id, day, provider, shard) DO UPDATE SET
+	        payments = stall_daily.payments + excluded.payments,
+	        amount   = stall_daily.amount + excluded.amount,
+	        refunds  = stall_daily.refunds + excluded.refunds,
+	        refunded = stall_daily.refunded + excluded.refunded`
+	dailyArgs := []any{d.StallID, d.Day, d.Provider, d.Shard, d.MarketID, d.DistrictID, d.Payments, d.Amount, d.Refunds, d.Refunded}
 	market := `INSERT INTO market_daily (market_id, day, provider, district_id, payments, amount, refunds, refunded)
 	    SELECT ?, ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
 	    FROM rollup_seal WHERE id = 1 AND sealed_through >= ?
@@ -97,17 +111,21 @@ func (r *repo) addSealed(ctx context.Context, d app.DailyDelta) error {
 	        refunds  = stall_monthly.refunds + excluded.refunds,
 	        refunded = stall_monthly.refunded + excluded.refunded,
 	        days     = stall_monthly.days | excluded.days`
-	stallArgs := []any{d.StallID, month, d.Provider, d.MarketID, d.DistrictID, d.Payments, d.Amount, d.Refunds, d.Refunded, bit, d.Day}
+	stallArgs := []any{d.StallID, d.Day[:7], d.Provider, d.MarketID, d.DistrictID, d.Payments, d.Amount, d.Refunds, d.Refunded, bit, d.Day}
 	if r.dialect == Postgres {
-		// One round trip: both upserts read the watermark under one
-		// snapshot, and in the common case (an open day) write nothing.
-		q := "WITH m AS (" + market + "\n\tRETURNING 1)\n" + stall
-		return translate(r.q(ctx).Exec(q, append(marketArgs, stallArgs...)...).Error)
+		q := "WITH d AS (" + daily + "),\n\tm AS (" + market + ")\n" + stall
+		args := append(append(dailyArgs, marketArgs...), stallArgs...)
+		return translate(r.q(ctx).Exec(q, args...).Error)
 	}
-	if err := r.q(ctx).Exec(market, marketArgs...).Error; err != nil {
-		return translate(err)
+	for _, st := range []struct {
+		q    string
+		args []any
+	}{{daily, dailyArgs}, {market, marketArgs}, {stall, stallArgs}} {
+		if err := r.q(ctx).Exec(st.q, st.args...).Error; err != nil {
+			return translate(err)
+		}
 	}
-	return translate(r.q(ctx).Exec(stall, stallArgs...).Error)
+	return nil
 }
 
 // RollupsSealedThrough implements app.ReportStore.
