@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/market4/market4/internal/app"
 	"github.com/market4/market4/internal/errs"
 	"github.com/market4/market4/internal/market"
+	"github.com/market4/market4/internal/payment"
 	"github.com/market4/market4/internal/store"
 	"github.com/market4/market4/internal/store/storetest"
 	"github.com/market4/market4/pkg/vietqr"
@@ -408,4 +410,54 @@ func TestSeedDemo(t *testing.T) {
 			t.Fatalf("demo vendor owns %d stalls, want 2", owned)
 		}
 	})
+}
+
+// TestSeedDemoHistory: the demo starts with 30 days of payments to its 12
+// stalls, ending yesterday, that the district staff's report counts, the
+// audit accepts and the summaries already hold; a second start adds none.
+func TestSeedDemoHistory(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			dsn, st := testDSN(t, d)
+			cfg := config{DatabaseURL: dsn}
+			log := slog.New(slog.DiscardHandler)
+			now := time.Now()
+			if _, err := seedDemo(ctx, demoRegistrar(cfg, st, log, now)); err != nil {
+				t.Fatal(err)
+			}
+			svc := newService(cfg, st, log)
+			trMust(t, seedDemoHistory(ctx, cfg, log, st, now))
+			count := func() (n int) {
+				trMust(t, st.SQL().QueryRow(`SELECT COUNT(*) FROM payments`).Scan(&n))
+				return n
+			}
+			if n := count(); n != demoHistoryPayments {
+				t.Fatalf("%d payments after seeding the history, want %d", n, demoHistoryPayments)
+			}
+			staff, err := svc.Login(ctx, app.LoginInput{Phone: "0901000002", Password: demoPassword})
+			trMust(t, err)
+			yesterday := now.In(payment.BusinessLocation).AddDate(0, 0, -1)
+			rep, err := svc.Report(ctx, app.ActorOf(staff.User), app.ReportQuery{GroupBy: app.GroupStall, Period: app.PeriodRange,
+				From: yesterday.AddDate(0, 0, -(demoHistoryDays - 1)).Format(time.DateOnly), To: yesterday.Format(time.DateOnly)})
+			trMust(t, err)
+			if rep.Total.Payments != demoHistoryPayments || rep.Total.ActiveStalls != 12 || len(rep.Rows) != 12 {
+				t.Fatalf("staff report over the history: %d payments, %d active stalls, %d rows", rep.Total.Payments, rep.Total.ActiveStalls, len(rep.Rows))
+			}
+			var summarised int64
+			trMust(t, st.SQL().QueryRow(`SELECT COALESCE(SUM(payments), 0) FROM market_daily`).Scan(&summarised))
+			if summarised != demoHistoryPayments {
+				t.Fatalf("summaries hold %d payments, want all %d (every day of the history is over)", summarised, demoHistoryPayments)
+			}
+			bad, err := svc.Audit(ctx)
+			trMust(t, err)
+			if len(bad) > 0 {
+				t.Fatalf("audit of the demo history: %s", strings.Join(bad, "\n"))
+			}
+			trMust(t, seedDemoHistory(ctx, cfg, log, st, now))
+			if n := count(); n != demoHistoryPayments {
+				t.Fatalf("%d payments after a second start, want %d", n, demoHistoryPayments)
+			}
+		})
+	}
 }
