@@ -97,7 +97,7 @@ var texts = map[string][2]string{
 	"err.internal":    {"Máy chủ gặp lỗi. Vui lòng thử lại sau.", "The server had a problem. Please try again later."},
 	"err.back":        {"Quay lại bảng điều hành", "Back to the dashboard"},
 	"footer.tz":       {"Ngày tính theo giờ Việt Nam (Asia/Ho_Chi_Minh).", "Dates are business days in Vietnam time (Asia/Ho_Chi_Minh)."},
-	"footer.computed": {"Tính từ bảng tổng hợp theo sạp và ngày lúc", "Computed from the per-stall daily rollups at"},
+	"footer.computed": {"Tính từ các bảng tổng hợp (theo sạp, chợ và ngày) lúc", "Computed from the rollups (per stall, market and day) at"},
 }
 
 // tr returns the text of key in lang ("vi" or "en").
