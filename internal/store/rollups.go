@@ -144,6 +144,11 @@ func (r *repo) SealRollups(ctx context.Context, through string) (string, error) 
 	if !r.inTx {
 		return "", errs.E(errs.Internal, "SealRollups must run in a transaction")
 	}
+	// The watermark only moves forward: when it is already there, nothing
+	// to do and no reason to make rollup writers wait for the lock.
+	if prev, err := r.RollupsSealedThrough(ctx); err != nil || through <= prev {
+		return prev, err
+	}
 	if r.dialect == Postgres {
 		if err := r.q(ctx).Exec(`LOCK TABLE stall_daily IN SHARE ROW EXCLUSIVE MODE`).Error; err != nil {
 			return "", translate(err)
