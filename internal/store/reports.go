@@ -40,6 +40,17 @@ func bucketExpr(f app.ReportFilter) (expr string, join bool, err error) {
 	return "", false, errs.E(errs.Internal, "unknown report period %q", f.Period)
 }
 
+// reportRange parses f's range, which the service has validated.
+func reportRange(f app.ReportFilter) (from, to time.Time, err error) {
+	if from, err = time.Parse(time.DateOnly, f.From); err != nil {
+		return from, to, errs.E(errs.Internal, "report from %q", f.From)
+	}
+	if to, err = time.Parse(time.DateOnly, f.To); err != nil || to.Before(from) {
+		return from, to, errs.E(errs.Internal, "report to %q", f.To)
+	}
+	return from, to, nil
+}
+
 // dayTable is a WITH clause naming every day of f's range with its number
 // from f.From, k(day, n), for queries that need a day's position in the
 // range: joining it costs a hash probe per rollup row where parsing d.day
@@ -47,13 +58,9 @@ func bucketExpr(f app.ReportFilter) (expr string, join bool, err error) {
 // month's report at 10M payments. The days are formatted here from parsed
 // dates, never taken from the request, so they are safe to inline.
 func dayTable(f app.ReportFilter) (string, int, error) {
-	from, err := time.Parse(time.DateOnly, f.From)
+	from, to, err := reportRange(f)
 	if err != nil {
-		return "", 0, errs.E(errs.Internal, "report from %q", f.From)
-	}
-	to, err := time.Parse(time.DateOnly, f.To)
-	if err != nil || to.Before(from) {
-		return "", 0, errs.E(errs.Internal, "report to %q", f.To)
+		return "", 0, err
 	}
 	var b strings.Builder
 	b.WriteString("WITH k(day, n) AS (VALUES ")
@@ -244,13 +251,9 @@ func (r *repo) ReportFlows(ctx context.Context, f app.ReportFilter) ([]app.FlowR
 // (a row per stall and day); they are folded into the range's words here.
 // Refund-only rollup rows do not make a stall active.
 func (r *repo) ReportActivity(ctx context.Context, f app.ReportFilter) ([]app.StallActivity, error) {
-	from, err := time.Parse(time.DateOnly, f.From)
+	from, to, err := reportRange(f)
 	if err != nil {
-		return nil, errs.E(errs.Internal, "report from %q", f.From)
-	}
-	to, err := time.Parse(time.DateOnly, f.To)
-	if err != nil || to.Before(from) {
-		return nil, errs.E(errs.Internal, "report to %q", f.To)
+		return nil, err
 	}
 	days := int(to.Sub(from).Hours()/24) + 1
 	words := (days-1)/app.ActivityWordDays + 1
@@ -521,11 +524,7 @@ func (r *repo) CompactRollups(ctx context.Context, before string) (int64, error)
 		SELECT stall_id, day, provider, 0, MIN(market_id), MIN(district_id), SUM(payments), SUM(amount), SUM(refunds), SUM(refunded)
 		FROM moved
 		GROUP BY stall_id, day, provider
-		ON CONFLICT (stall_id, day, provider, shard) DO UPDATE SET
-		    payments = stall_daily.payments + EXCLUDED.payments,
-		    amount   = stall_daily.amount + EXCLUDED.amount,
-		    refunds  = stall_daily.refunds + EXCLUDED.refunds,
-		    refunded = stall_daily.refunded + EXCLUDED.refunded`, before)
+		ON CONFLICT (stall_id, day, provider, shard) DO UPDATE SET `+addSums("stall_daily"), before)
 		return res.RowsAffected, translate(res.Error)
 	}
 	if !r.inTx {
@@ -536,11 +535,7 @@ func (r *repo) CompactRollups(ctx context.Context, before string) (int64, error)
 	FROM stall_daily
 	WHERE day < ? AND shard <> 0
 	GROUP BY stall_id, day, provider
-	ON CONFLICT (stall_id, day, provider, shard) DO UPDATE SET
-	    payments = stall_daily.payments + excluded.payments,
-	    amount   = stall_daily.amount + excluded.amount,
-	    refunds  = stall_daily.refunds + excluded.refunds,
-	    refunded = stall_daily.refunded + excluded.refunded`, before)
+	ON CONFLICT (stall_id, day, provider, shard) DO UPDATE SET `+addSums("stall_daily"), before)
 	if res.Error != nil {
 		return 0, translate(res.Error)
 	}

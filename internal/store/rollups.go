@@ -51,6 +51,13 @@ func (r *repo) bitOr(expr string) string {
 	return "SUM(DISTINCT " + expr + ")"
 }
 
+// addSums is the ON CONFLICT … DO UPDATE assignments adding a row's four
+// figures to table's existing row.
+func addSums(table string) string {
+	return "payments = " + table + ".payments + excluded.payments, amount = " + table + ".amount + excluded.amount, " +
+		"refunds = " + table + ".refunds + excluded.refunds, refunded = " + table + ".refunded + excluded.refunded"
+}
+
 // dayBitOf is the stall_monthly.days bit of a business day for a delta
 // with payments, else 0.
 func dayBitOf(day string, payments int64) (int64, error) {
@@ -87,29 +94,17 @@ func (r *repo) AddDaily(ctx context.Context, d app.DailyDelta) error {
 	}
 	daily := `INSERT INTO stall_daily (stall_id, day, provider, shard, market_id, district_id, payments, amount, refunds, refunded)
 	    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	    ON CONFLICT (stall_id, day, provider, shard) DO UPDATE SET
-	        payments = stall_daily.payments + excluded.payments,
-	        amount   = stall_daily.amount + excluded.amount,
-	        refunds  = stall_daily.refunds + excluded.refunds,
-	        refunded = stall_daily.refunded + excluded.refunded`
+	    ON CONFLICT (stall_id, day, provider, shard) DO UPDATE SET ` + addSums("stall_daily")
 	dailyArgs := []any{d.StallID, d.Day, d.Provider, d.Shard, d.MarketID, d.DistrictID, d.Payments, d.Amount, d.Refunds, d.Refunded}
 	market := `INSERT INTO market_daily (market_id, day, provider, district_id, payments, amount, refunds, refunded)
 	    SELECT ?, ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
 	    FROM rollup_seal WHERE id = 1 AND sealed_through >= ?
-	    ON CONFLICT (market_id, day, provider) DO UPDATE SET
-	        payments = market_daily.payments + excluded.payments,
-	        amount   = market_daily.amount + excluded.amount,
-	        refunds  = market_daily.refunds + excluded.refunds,
-	        refunded = market_daily.refunded + excluded.refunded`
+	    ON CONFLICT (market_id, day, provider) DO UPDATE SET ` + addSums("market_daily")
 	marketArgs := []any{d.MarketID, d.Day, d.Provider, d.DistrictID, d.Payments, d.Amount, d.Refunds, d.Refunded, d.Day}
 	stall := `INSERT INTO stall_monthly (stall_id, month, provider, market_id, district_id, payments, amount, refunds, refunded, days)
 	    SELECT ?, ?, ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
 	    FROM rollup_seal WHERE id = 1 AND sealed_through >= ?
-	    ON CONFLICT (stall_id, month, provider) DO UPDATE SET
-	        payments = stall_monthly.payments + excluded.payments,
-	        amount   = stall_monthly.amount + excluded.amount,
-	        refunds  = stall_monthly.refunds + excluded.refunds,
-	        refunded = stall_monthly.refunded + excluded.refunded,
+	    ON CONFLICT (stall_id, month, provider) DO UPDATE SET ` + addSums("stall_monthly") + `,
 	        days     = stall_monthly.days | excluded.days`
 	stallArgs := []any{d.StallID, d.Day[:7], d.Provider, d.MarketID, d.DistrictID, d.Payments, d.Amount, d.Refunds, d.Refunded, bit, d.Day}
 	if r.dialect == Postgres {
@@ -182,11 +177,7 @@ func (r *repo) foldSummaries(ctx context.Context, after, through string) error {
 	FROM stall_daily d
 	WHERE d.day > ? AND d.day <= ?
 	GROUP BY d.stall_id, substr(d.day, 1, 7), d.provider
-	ON CONFLICT (stall_id, month, provider) DO UPDATE SET
-	    payments = stall_monthly.payments + excluded.payments,
-	    amount   = stall_monthly.amount + excluded.amount,
-	    refunds  = stall_monthly.refunds + excluded.refunds,
-	    refunded = stall_monthly.refunded + excluded.refunded,
+	ON CONFLICT (stall_id, month, provider) DO UPDATE SET `+addSums("stall_monthly")+`,
 	    days     = stall_monthly.days | excluded.days`, after, through).Error
 	return translate(err)
 }
