@@ -153,11 +153,8 @@ func seedDemo(ctx context.Context, svc *app.Service) ([]demoLogin, error) {
 // and stalls were registered before the payment history seedDemoHistory
 // adds, as in a real district (a payment never predates its stall).
 func demoRegistrar(cfg config, st *store.Store, log *slog.Logger, now time.Time) *app.Service {
-	ac := app.DefaultConfig()
-	ac.PaymentTTL = cfg.PaymentTTL
-	ac.PublicURL = cfg.PublicURL
 	then := now.AddDate(0, 0, -(demoHistoryDays + 15))
-	return app.New(st, func() time.Time { return then }, ac, log)
+	return newServiceAt(cfg, st, log, func() time.Time { return then })
 }
 
 // demoHistoryDays and demoHistoryPayments size the demo's past: enough

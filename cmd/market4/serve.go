@@ -42,10 +42,15 @@ func openStore(ctx context.Context, cfg config, migrate bool) (*store.Store, err
 }
 
 func newService(cfg config, st *store.Store, log *slog.Logger) *app.Service {
+	return newServiceAt(cfg, st, log, nil)
+}
+
+// newServiceAt is newService on another clock (nil: the wall clock).
+func newServiceAt(cfg config, st *store.Store, log *slog.Logger, now func() time.Time) *app.Service {
 	ac := app.DefaultConfig()
 	ac.PaymentTTL = cfg.PaymentTTL
 	ac.PublicURL = cfg.PublicURL
-	return app.New(st, nil, ac, log)
+	return app.New(st, now, ac, log)
 }
 
 func cmdServe(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {
