@@ -55,6 +55,9 @@ type ReportStore interface {
 	RebuildSummaries(ctx context.Context) error
 	// RollupsSealedThrough returns the last sealed business day, or "".
 	RollupsSealedThrough(ctx context.Context) (string, error)
+	// FirstRollupDay returns the earliest business day in stall_daily, or
+	// "" when it is empty.
+	FirstRollupDay(ctx context.Context) (string, error)
 	// CompactRollups folds the shards of every day before the given
 	// business day into shard 0 and returns the number of rows removed.
 	CompactRollups(ctx context.Context, before string) (int64, error)

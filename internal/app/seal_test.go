@@ -106,3 +106,63 @@ func TestSealRacesLatePayments(t *testing.T) {
 		}
 	})
 }
+
+// txCounter counts the transactions run through it.
+type txCounter struct {
+	*store.Store
+	n int
+}
+
+func (c *txCounter) InTx(ctx context.Context, fn func(app.Tx) error) error {
+	c.n++
+	return c.Store.InTx(ctx, fn)
+}
+
+// TestSealWithoutRollups: a database with no payments yet (a new
+// deployment) is sealed through yesterday in one step; a payment booked
+// on a sealed day goes to the summaries, a later one to stall_daily only
+// until its day is sealed — three months later, in one transaction per
+// calendar month.
+func TestSealWithoutRollups(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 22, 9, 0, 0, 0, hcm)
+		w := trNew(t, st, now)
+		s := w.stall(0, "vegetables", market.StallActive)
+		prev, through, err := w.svc.SealRollups(ctx)
+		trMust(t, err)
+		if prev != "" || through != "2026-11-21" {
+			t.Fatalf("first seal of an empty database: after %q through %q", prev, through)
+		}
+		if got, err := st.Read().RollupsSealedThrough(ctx); err != nil || got != through {
+			t.Fatalf("watermark %q, %v; want %s", got, err, through)
+		}
+		w.transfer(provider.MockBank, s, 30000, "", now.AddDate(0, 0, -3)) // late: a sealed day
+		w.transfer(provider.MockBank, s, 40000, "", now)                   // today: open
+		var sealed int64
+		trMust(t, st.SQL().QueryRow(`SELECT COALESCE(SUM(amount), 0) FROM market_daily`).Scan(&sealed))
+		if sealed != 30000 {
+			t.Fatalf("summaries hold %d đồng, want the late 30000 only", sealed)
+		}
+		// Three months on, the next seal covers Nov 22 … Feb 20 in steps.
+		w.clock.set(now.AddDate(0, 3, 0))
+		w.transfer(provider.MockBank, s, 50000, "", now.AddDate(0, 1, 0))
+		counter := &txCounter{Store: st}
+		sealer := app.New(counter, w.clock.now, app.DefaultConfig(), nil)
+		if _, through, err = sealer.SealRollups(ctx); err != nil || through != "2027-02-21" {
+			t.Fatalf("second seal: through %q, %v", through, err)
+		}
+		if counter.n != 4 { // Nov 22-30, December, January, Feb 1-21
+			t.Fatalf("second seal ran %d transactions, want one per month: 4", counter.n)
+		}
+		trMust(t, st.SQL().QueryRow(`SELECT COALESCE(SUM(amount), 0) FROM market_daily`).Scan(&sealed))
+		if sealed != 120000 {
+			t.Fatalf("summaries hold %d đồng after the second seal, want 120000", sealed)
+		}
+		bad, err := w.svc.AuditRollups(ctx)
+		trMust(t, err)
+		if len(bad) > 0 {
+			t.Fatal(strings.Join(bad, "\n"))
+		}
+	})
+}

@@ -130,6 +130,14 @@ func (r *repo) RollupsSealedThrough(ctx context.Context) (string, error) {
 	return s, err
 }
 
+// FirstRollupDay implements app.ReportStore. It scans stall_daily (no
+// index leads with the day); SealRollups asks only before the first seal.
+func (r *repo) FirstRollupDay(ctx context.Context) (string, error) {
+	var s sql.NullString
+	err := r.each(ctx, `SELECT MIN(day) FROM stall_daily`, nil, func(rows *sql.Rows) error { return rows.Scan(&s) })
+	return s.String, err
+}
+
 // SealRollups implements app.ReportStore. On PostgreSQL it first takes
 // SHARE ROW EXCLUSIVE on stall_daily: rollup writers wait (reads go on)
 // while it folds the newly sealed days — a few milliseconds per day — and
