@@ -38,7 +38,7 @@ import (
 // against the same database, printing the figures and their ratio.
 func cmdBench(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "confirm" {
-		return usageError{"usage: market4 bench confirm [--duration 10s] [--concurrency 32] [--stalls 200] [--fraction 0.7] [--pgbench-clients 16]"}
+		return usageError{"usage: market4 bench confirm [--duration 10s] [--rounds 1] [--concurrency 32] [--stalls 200] [--fraction 0.7] [--pgbench-clients 16]"}
 	}
 	fs := flag.NewFlagSet("bench confirm", flag.ContinueOnError)
 	dur := fs.Duration("duration", 10*time.Second, "length of each phase")
@@ -46,7 +46,8 @@ func cmdBench(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	nStalls := fs.Int("stalls", 200, "stalls receiving transfers")
 	fraction := fs.Float64("fraction", 0.7, "open-loop rate as a fraction of the measured peak")
 	pgClients := fs.Int("pgbench-clients", 16, "pgbench clients")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the peak phase to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the (first) peak phase to this file")
+	rounds := fs.Int("rounds", 1, "repeat peak, open loop and pgbench this many times, interleaved, and report the medians (this host's run-to-run spread is wide)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
 	}
@@ -92,29 +93,46 @@ func cmdBench(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 			return err
 		}
 	}
-	peak := gen.run(ctx, *conc, 0, *dur)
-	if *cpuProfile != "" {
-		pprof.StopCPUProfile()
+	var ratios, p99s []float64
+	for round := range max(*rounds, 1) {
+		if *rounds > 1 {
+			fmt.Fprintf(stdout, "round %d of %d\n", round+1, *rounds)
+		}
+		peak := gen.run(ctx, *conc, 0, *dur)
+		if round == 0 && *cpuProfile != "" {
+			pprof.StopCPUProfile()
+		}
+		fmt.Fprintf(stdout, "peak (closed loop, %d senders): %8.0f webhooks/s  p50 %s  p95 %s  p99 %s  errors %d\n",
+			*conc, peak.rate, peak.p(50), peak.p(95), peak.p(99), peak.errors)
+		target := peak.rate * *fraction
+		open := gen.run(ctx, *conc*4, target, *dur)
+		fmt.Fprintf(stdout, "open loop at %.0f%% of peak (%0.f/s):  %8.0f webhooks/s  p50 %s  p95 %s  p99 %s  errors %d\n",
+			*fraction*100, target, open.rate, open.p(50), open.p(95), open.p(99), open.errors)
+		fmt.Fprintf(stdout, "process peak RSS (server + load generator): %d MB\n", peakRSS()/1024)
+		if st.Dialect() != store.Postgres {
+			fmt.Fprintln(stdout, "pgbench comparison skipped: needs MARKET4_DATABASE_URL=postgres://…")
+			continue
+		}
+		tps, err := runPgbench(ctx, cfg.DatabaseURL, st.SQL(), *pgClients, *dur)
+		if err != nil {
+			return fmt.Errorf("pgbench: %w", err)
+		}
+		fmt.Fprintf(stdout, "pgbench, bare SQL of one confirmation (%d clients): %8.0f tps\n", *pgClients, tps)
+		fmt.Fprintf(stdout, "ratio webhooks/s ÷ pgbench tps: %.2f (goal ≥ 0.50); p99 at %.0f%% of peak: %s (goal < 50ms)\n",
+			peak.rate/tps, *fraction*100, open.p(99))
+		ratios = append(ratios, peak.rate/tps)
+		p99s = append(p99s, float64(open.p(99))/float64(time.Millisecond))
 	}
-	fmt.Fprintf(stdout, "peak (closed loop, %d senders): %8.0f webhooks/s  p50 %s  p95 %s  p99 %s  errors %d\n",
-		*conc, peak.rate, peak.p(50), peak.p(95), peak.p(99), peak.errors)
-	target := peak.rate * *fraction
-	open := gen.run(ctx, *conc*4, target, *dur)
-	fmt.Fprintf(stdout, "open loop at %.0f%% of peak (%0.f/s):  %8.0f webhooks/s  p50 %s  p95 %s  p99 %s  errors %d\n",
-		*fraction*100, target, open.rate, open.p(50), open.p(95), open.p(99), open.errors)
-	fmt.Fprintf(stdout, "process peak RSS (server + load generator): %d MB\n", peakRSS()/1024)
-
-	if st.Dialect() != store.Postgres {
-		fmt.Fprintln(stdout, "pgbench comparison skipped: needs MARKET4_DATABASE_URL=postgres://…")
-		return nil
+	if len(ratios) > 1 {
+		med := func(v []float64) (float64, float64, float64) {
+			slices.Sort(v)
+			return v[len(v)/2], v[0], v[len(v)-1]
+		}
+		r, rlo, rhi := med(ratios)
+		q, qlo, qhi := med(p99s)
+		fmt.Fprintf(stdout, "median of %d rounds: ratio %.2f (%.2f–%.2f, goal ≥ 0.50); p99 at %.0f%% of peak %.1f ms (%.1f–%.1f, goal < 50)\n",
+			len(ratios), r, rlo, rhi, *fraction*100, q, qlo, qhi)
 	}
-	tps, err := runPgbench(ctx, cfg.DatabaseURL, st.SQL(), *pgClients, *dur)
-	if err != nil {
-		return fmt.Errorf("pgbench: %w", err)
-	}
-	fmt.Fprintf(stdout, "pgbench, bare SQL of one confirmation (%d clients): %8.0f tps\n", *pgClients, tps)
-	fmt.Fprintf(stdout, "ratio webhooks/s ÷ pgbench tps: %.2f (goal ≥ 0.50); p99 at %.0f%% of peak: %s (goal < 50ms)\n",
-		peak.rate/tps, *fraction*100, open.p(99))
 	if bad, err := p.svc.Audit(ctx); err != nil || len(bad) > 0 {
 		return fmt.Errorf("audit after bench: %v %v", err, bad)
 	}
