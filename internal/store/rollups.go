@@ -23,7 +23,7 @@ import (
 // statement: every part of one statement reads it under one snapshot.
 const sealedThrough = "(SELECT sealed_through FROM rollup_seal WHERE id = 1)"
 
-// least and greatest are the two-argument forms of each dialect.
+// least is the two-argument minimum of each dialect.
 func (r *repo) least(a, b string) string {
 	if r.dialect == Postgres {
 		return "LEAST(" + a + ", " + b + ")"
@@ -152,10 +152,8 @@ func (r *repo) SealRollups(ctx context.Context, through string) (string, error) 
 	if prev, err := r.RollupsSealedThrough(ctx); err != nil || through <= prev {
 		return prev, err
 	}
-	if r.dialect == Postgres {
-		if err := r.q(ctx).Exec(`LOCK TABLE stall_daily IN SHARE ROW EXCLUSIVE MODE`).Error; err != nil {
-			return "", translate(err)
-		}
+	if err := r.lockRollupWriters(ctx); err != nil {
+		return "", err
 	}
 	prev, err := r.RollupsSealedThrough(ctx)
 	if err != nil || through <= prev {
@@ -165,6 +163,17 @@ func (r *repo) SealRollups(ctx context.Context, through string) (string, error) 
 		return "", err
 	}
 	return prev, translate(r.q(ctx).Exec(`UPDATE rollup_seal SET sealed_through = ? WHERE id = 1`, through).Error)
+}
+
+// lockRollupWriters makes stall_daily's writers wait until the
+// transaction ends, and waits for those already in: SHARE ROW EXCLUSIVE on
+// PostgreSQL (readers go on); SQLite's IMMEDIATE transactions exclude
+// other writers already.
+func (r *repo) lockRollupWriters(ctx context.Context) error {
+	if r.dialect != Postgres {
+		return nil
+	}
+	return translate(r.q(ctx).Exec(`LOCK TABLE stall_daily IN SHARE ROW EXCLUSIVE MODE`).Error)
 }
 
 // foldSummaries adds stall_daily's days in (after, through] to the
@@ -196,10 +205,8 @@ func (r *repo) RebuildSummaries(ctx context.Context) error {
 	if !r.inTx {
 		return errs.E(errs.Internal, "RebuildSummaries must run in a transaction")
 	}
-	if r.dialect == Postgres {
-		if err := r.q(ctx).Exec(`LOCK TABLE stall_daily IN SHARE ROW EXCLUSIVE MODE`).Error; err != nil {
-			return translate(err)
-		}
+	if err := r.lockRollupWriters(ctx); err != nil {
+		return err
 	}
 	return r.rebuildSummaries(ctx)
 }
