@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/market4/market4/internal/app"
 	"github.com/market4/market4/internal/market"
 	"github.com/market4/market4/internal/payment"
 	"github.com/market4/market4/internal/provider"
@@ -25,26 +24,12 @@ import (
 func BenchmarkConfirmTransfer(b *testing.B) {
 	st := storetest.Open(b, store.Postgres)
 	ctx := context.Background()
-	cfg := app.DefaultConfig()
-	cfg.Argon = app.ArgonParams{Memory: 64, Time: 1, Threads: 1}
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, payment.BusinessLocation)
-	svc := app.New(st, func() time.Time { return now }, cfg, nil)
-	svc.UseProvider(trProvider{provider.MockBank})
-	admin := market.Actor{Role: market.RoleAdmin}
-	d, err := svc.CreateDistrict(ctx, admin, market.District{Name: "Vị Thủy", Province: "Hậu Giang"})
-	trMust(b, err)
-	m, err := svc.CreateMarket(ctx, admin, market.Market{DistrictID: d.ID, Name: "Chợ Vị Thủy"})
-	trMust(b, err)
-	u, err := svc.CreateUser(ctx, app.CreateUserInput{Phone: "0913999999", Password: "password1", Name: "Cô Ba", Role: market.RoleVendor})
-	trMust(b, err)
+	w := trNew(b, st, now)
+	svc := w.svc
 	var stalls []*market.Stall
-	for i := range 50 {
-		s, err := svc.CreateStall(ctx, app.ActorOf(u), app.StallInput{MarketID: m.ID, StallNumber: fmt.Sprintf("B%d", i),
-			Name: fmt.Sprintf("Sạp %d", i), Category: "vegetables", BankBIN: "970436", AccountNumber: fmt.Sprintf("77%010d", i), AccountName: "Nguyen Van A"})
-		trMust(b, err)
-		s, err = svc.SetStallStatus(ctx, admin, s.ID, market.StallActive)
-		trMust(b, err)
-		stalls = append(stalls, s)
+	for range 50 {
+		stalls = append(stalls, w.stall(0, "vegetables", market.StallActive))
 	}
 	// Yesterday and before are sealed, as on a running server.
 	if _, _, err := svc.SealRollups(ctx); err != nil {

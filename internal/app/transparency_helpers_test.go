@@ -55,7 +55,7 @@ var trSeq atomic.Int64
 
 // trWorld is a registry with two districts for the transparency tests.
 type trWorld struct {
-	t         *testing.T
+	t         testing.TB
 	svc       *app.Service
 	st        *store.Store
 	clock     *trClock
@@ -69,7 +69,7 @@ type trWorld struct {
 
 var hcm = payment.BusinessLocation
 
-func trNew(t *testing.T, st *store.Store, start time.Time) *trWorld {
+func trNew(t testing.TB, st *store.Store, start time.Time) *trWorld {
 	t.Helper()
 	ctx := context.Background()
 	cfg := app.DefaultConfig()
