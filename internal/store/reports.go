@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -245,6 +246,18 @@ func (r *repo) ReportFlows(ctx context.Context, f app.ReportFilter) ([]app.FlowR
 	return out, err
 }
 
+// monthDays yields the days set in a stall_monthly.days mask, as offsets
+// from the first of the month (bit 0 is day 1).
+func monthDays(mask uint64) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for b := mask; b != 0; b &= b - 1 {
+			if !yield(bits.TrailingZeros64(b)) {
+				return
+			}
+		}
+	}
+}
+
 // ReportActivity implements app.ReportStore, in one statement: the days
 // with payments of sealed days come from stall_monthly.days (a row per
 // stall, month and provider), those after the watermark from stall_daily
@@ -294,8 +307,8 @@ func (r *repo) ReportActivity(ctx context.Context, f app.ReportFilter) ([]app.St
 			if err != nil {
 				return err
 			}
-			for b := uint64(mask); b != 0; b &= b - 1 {
-				set(stall, m.AddDate(0, 0, bits.TrailingZeros64(b)))
+			for d := range monthDays(uint64(mask)) {
+				set(stall, m.AddDate(0, 0, d))
 			}
 			return nil
 		}
@@ -435,8 +448,8 @@ func (r *repo) MarketDaily(ctx context.Context, districtID, from, to string) ([]
 		return nil, err
 	}
 	for k, b := range days {
-		for ; b != 0; b &= b - 1 {
-			day := k[2] + "-" + fmt.Sprintf("%02d", bits.TrailingZeros64(b)+1)
+		for d := range monthDays(b) {
+			day := k[2] + "-" + fmt.Sprintf("%02d", d+1)
 			if i, ok := sealed[key{k[0], day}]; ok {
 				out[i].ActiveStalls++
 			}
